@@ -1,0 +1,94 @@
+package io.prefork.shm;
+
+import static io.prefork.shm.SharedStatusTable.*;
+
+import java.time.Duration;
+
+/**
+ * Posts commands to a master through the table's command word, the one word other processes write.
+ * Each post takes the next sequence number with compare-and-swap, so any number of controllers can
+ * post at once; the master acknowledges the newest sequence it took.
+ */
+public final class ControlPort extends AttachedTable {
+  /** How long a post waits for the master to take an earlier command before overwriting it. */
+  static final long PENDING_WAIT_MILLIS = 1_000;
+
+  private ControlPort(ShmSegment segment, int slotCount) {
+    super(segment, slotCount);
+  }
+
+  /**
+   * Attaches the table at {@code key} read-write and validates it.
+   *
+   * @throws ShmException when there is no segment at the key (ENOENT) or it is not accessible
+   * @throws StatusTableException when the segment is not a valid prefork table of ours
+   */
+  public static ControlPort attach(int key) {
+    return attachValidated(key, false, ControlPort::new);
+  }
+
+  /**
+   * Posts a command and returns its sequence number. If an earlier command is still untaken, waits
+   * up to a second for the master to take it, so that commands from racing controllers are not
+   * silently replaced.
+   */
+  public long post(Command command) {
+    if (command == Command.NONE) {
+      throw new IllegalArgumentException("post a command, not NONE");
+    }
+    checkAttached();
+    long waitUntil = System.currentTimeMillis() + PENDING_WAIT_MILLIS;
+    while (true) {
+      long word = store.readVolatileLong(COMMAND_OFFSET);
+      long sequence = commandSequence(word);
+      if (sequence != acknowledged() && System.currentTimeMillis() < waitUntil) {
+        Thread.onSpinWait();
+        sleepBriefly();
+        continue;
+      }
+      long next = sequence + 1;
+      if (compareAndSetCommand(word, encodeCommand(next, command))) {
+        return next;
+      }
+    }
+  }
+
+  /** The newest command sequence the master has taken. */
+  public long acknowledged() {
+    checkAttached();
+    return store.readVolatileLong(COMMAND_ACK_OFFSET);
+  }
+
+  /**
+   * Waits until the master took the command with this sequence (or a later one).
+   *
+   * @return false if the timeout passed first
+   */
+  public boolean awaitTaken(long sequence, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (acknowledged() < sequence) {
+      if (System.nanoTime() - deadline >= 0) {
+        return false;
+      }
+      sleepBriefly();
+    }
+    return true;
+  }
+
+  boolean compareAndSetCommand(long expected, long update) {
+    return store.compareAndSwapLong(COMMAND_OFFSET, expected, update);
+  }
+
+  long commandWord() {
+    return store.readVolatileLong(COMMAND_OFFSET);
+  }
+
+  private static void sleepBriefly() {
+    try {
+      Thread.sleep(2);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while posting a command", e);
+    }
+  }
+}

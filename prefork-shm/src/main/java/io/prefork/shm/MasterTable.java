@@ -1,0 +1,318 @@
+package io.prefork.shm;
+
+import static io.prefork.shm.SharedStatusTable.*;
+
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The master's side of the status table: it creates the segment, writes the header, reserves and
+ * releases slots, asks workers to exit, takes commands, and removes the segment when it stops.
+ *
+ * <p>The header and the slots' master-owned fields have one writer, the master; its methods are
+ * meant to be called from one supervising thread, except {@link #requestExit}, which any thread may
+ * call.
+ */
+public final class MasterTable extends AttachedTable {
+  private static final Logger log = LoggerFactory.getLogger(MasterTable.class);
+
+  /** A heartbeat older than this, with the master's pid gone, means the owner is dead. */
+  public static final long STALE_AFTER_MILLIS = 3_000;
+
+  /** How long to wait for the children of a dead master to detach before giving up. */
+  static final long DETACH_GRACE_MILLIS = 3_000;
+
+  private long spawns;
+  private long crashes;
+  private long restarts;
+  private long lastCommandSequence;
+
+  private MasterTable(ShmSegment segment, int slotCount) {
+    super(segment, slotCount);
+  }
+
+  /**
+   * Creates the table at {@code key}. A segment already there is inspected first: a live owner
+   * (fresh heartbeat from a running master) or a foreign segment makes this fail; a table whose
+   * master is gone and which nobody has attached any more is logged, removed and replaced.
+   *
+   * @throws StatusTableException when the key is taken (see {@link StatusTableException#reason()})
+   * @throws ShmException when a system call fails
+   */
+  public static MasterTable create(int key, TableSpec spec) {
+    for (int attempt = 0; ; attempt++) {
+      ShmSegment segment;
+      try {
+        segment = ShmSegment.create(key, segmentSize(spec.slotCount()));
+      } catch (ShmException e) {
+        if (e.errno() != Errnos.EEXIST || attempt >= 2) {
+          throw e;
+        }
+        removeIfStale(key);
+        continue;
+      }
+      MasterTable table = new MasterTable(segment, spec.slotCount());
+      table.initialize(spec);
+      return table;
+    }
+  }
+
+  /** Decides about a segment found at our key: refuse (throw) or remove it as stale. */
+  private static void removeIfStale(int key) {
+    Optional<ShmStat> found = ShmSegment.stat(key);
+    if (found.isEmpty()) {
+      return; // gone meanwhile: just retry
+    }
+    ShmStat stat = found.get();
+    checkOwnership(key, stat);
+    long heartbeatAge;
+    int masterPid;
+    try (ShmSegment probe = ShmSegment.attach(key, true)) {
+      if (probe.size() < HEADER_SIZE) {
+        throw foreign(key, stat);
+      }
+      var bytes = net.openhft.chronicle.bytes.BytesStore.wrap(probe.address(), probe.size());
+      int version = bytes.readVolatileInt(LAYOUT_VERSION_OFFSET);
+      long magic = bytes.readLong(MAGIC_OFFSET);
+      if (magic != MAGIC && !(magic == 0 && version == 0)) {
+        throw foreign(key, stat);
+      }
+      if (version == 0) {
+        // Another master is creating it right now, or died while doing so.
+        masterPid = stat.creatorPid();
+        heartbeatAge = processAlive(masterPid) ? 0 : Long.MAX_VALUE;
+      } else {
+        masterPid = bytes.readInt(MASTER_PID_OFFSET);
+        heartbeatAge = System.currentTimeMillis() - bytes.readVolatileLong(HEARTBEAT_OFFSET);
+      }
+    }
+    if (processAlive(masterPid) && heartbeatAge < STALE_AFTER_MILLIS) {
+      throw new StatusTableException(
+          StatusTableException.Reason.LIVE_OWNER,
+          key,
+          "a prefork master (pid "
+              + masterPid
+              + ") is running on this key, heartbeat "
+              + heartbeatAge
+              + " ms ago; stop it first (ctl wdown) or choose another --shm-key");
+    }
+    long deadline = System.currentTimeMillis() + DETACH_GRACE_MILLIS;
+    while (stat.attachCount() > 0 && System.currentTimeMillis() < deadline) {
+      // Children of a killed master notice within a second and detach as they exit.
+      sleep(50);
+      Optional<ShmStat> again = ShmSegment.stat(key);
+      if (again.isEmpty()) {
+        return;
+      }
+      stat = again.get();
+    }
+    if (stat.attachCount() > 0) {
+      throw new StatusTableException(
+          StatusTableException.Reason.STALE_ATTACHED,
+          key,
+          "the master (pid "
+              + masterPid
+              + ") is gone but "
+              + stat.attachCount()
+              + " process(es) are still attached (last pid "
+              + stat.lastPid()
+              + "): stop them (see ps), then start again");
+    }
+    log.warn(
+        "shm key {}: removing the stale status table of master pid {} (gone, heartbeat {} s old,"
+            + " nothing attached)",
+        ShmKeys.toHex(key),
+        masterPid,
+        heartbeatAge == Long.MAX_VALUE ? "never written" : heartbeatAge / 1000);
+    ShmSegment.remove(key);
+  }
+
+  private static StatusTableException foreign(int key, ShmStat stat) {
+    return new StatusTableException(
+        StatusTableException.Reason.FOREIGN,
+        key,
+        "a segment of "
+            + stat.size()
+            + " bytes created by pid "
+            + stat.creatorPid()
+            + " exists here and is not a prefork status table: choose another --shm-key");
+  }
+
+  static boolean processAlive(int pid) {
+    return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for a stale segment", e);
+    }
+  }
+
+  private void initialize(TableSpec spec) {
+    long now = System.currentTimeMillis();
+    store.writeLong(MAGIC_OFFSET, MAGIC);
+    store.writeInt(SLOT_COUNT_OFFSET, spec.slotCount());
+    store.writeInt(SLOT_SIZE_OFFSET, SLOT_SIZE);
+    store.writeInt(WORKERS_PER_CHILD_OFFSET, spec.workersPerChild());
+    store.writeInt(MIN_CHILDREN_OFFSET, spec.minChildren());
+    store.writeInt(MAX_CHILDREN_OFFSET, spec.maxChildren());
+    store.writeInt(MASTER_PID_OFFSET, (int) ProcessHandle.current().pid());
+    store.writeInt(MASTER_STATE_OFFSET, MasterState.STARTING.code());
+    store.writeLong(MASTER_START_OFFSET, now);
+    store.writeLong(HEARTBEAT_OFFSET, now);
+    store.writeInt(LISTEN_PORT_OFFSET, spec.listenPort());
+    store.writeInt(LISTEN_BACKLOG_OFFSET, spec.listenBacklog());
+    if (spec.listenAddress() != null) {
+      byte[] raw = spec.listenAddress().getAddress();
+      store.writeInt(LISTEN_ADDRESS_LENGTH_OFFSET, raw.length);
+      for (int i = 0; i < raw.length; i++) {
+        store.writeByte(LISTEN_ADDRESS_OFFSET + i, raw[i]);
+      }
+    }
+    // Last, with release: a reader that sees the version sees everything above.
+    store.writeVolatileInt(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
+  }
+
+  /** Refreshes the heartbeat that tells others this master is alive. */
+  public void heartbeat(long nowMillis) {
+    store.writeOrderedLong(HEARTBEAT_OFFSET, nowMillis);
+  }
+
+  /** Publishes what the master is doing. */
+  public void masterState(MasterState state) {
+    store.writeOrderedInt(MASTER_STATE_OFFSET, state.code());
+  }
+
+  /** Publishes a new generation. */
+  public void generation(long generation) {
+    store.writeOrderedLong(GENERATION_OFFSET, generation);
+  }
+
+  /** Counts one spawned child. */
+  public void countSpawn() {
+    store.writeOrderedLong(SPAWNS_OFFSET, ++spawns);
+  }
+
+  /** Counts one child that died without being asked to. */
+  public void countCrash() {
+    store.writeOrderedLong(CRASHES_OFFSET, ++crashes);
+  }
+
+  /** Counts one completed restart. */
+  public void countRestart() {
+    store.writeOrderedLong(RESTARTS_OFFSET, ++restarts);
+  }
+
+  /** Publishes the accept queue's length and limit as the kernel reports them. */
+  public void listenQueue(int queued, int backlog) {
+    store.writeOrderedInt(LISTEN_QUEUE_OFFSET, queued);
+    store.writeOrderedInt(LISTEN_BACKLOG_OFFSET, backlog);
+  }
+
+  /** Publishes until when respawning is held back (crash-loop backoff); 0 for no backoff. */
+  public void spawnBackoffUntil(long epochMillis) {
+    store.writeOrderedLong(SPAWN_BACKOFF_UNTIL_OFFSET, epochMillis);
+  }
+
+  /**
+   * Takes the newest command posted since the last call, acknowledging it, or returns {@link
+   * Command#NONE}. Out-of-range command codes are acknowledged and ignored.
+   */
+  public Command takeCommand() {
+    long word = store.readVolatileLong(COMMAND_OFFSET);
+    long sequence = commandSequence(word);
+    if (sequence == lastCommandSequence) {
+      return Command.NONE;
+    }
+    lastCommandSequence = sequence;
+    store.writeOrderedLong(COMMAND_ACK_OFFSET, sequence);
+    Command command = Command.ofCode(commandCode(word));
+    if (command == null) {
+      log.warn(
+          "shm key {}: ignoring unknown command code {} (sequence {})",
+          ShmKeys.toHex(key()),
+          commandCode(word),
+          sequence);
+      return Command.NONE;
+    }
+    return command;
+  }
+
+  /**
+   * Prepares a free slot for a child about to be spawned: zeroes its counters, records the
+   * generation and worker index, and sets it STARTING.
+   */
+  public void reserve(int slot, int workerIndex, long generation, long nowMillis) {
+    checkSlot(slot);
+    long base = slotOffset(slot);
+    store.writeOrderedInt(base + PID_OFFSET, 0);
+    store.writeInt(base + WORKER_INDEX_OFFSET, workerIndex);
+    store.writeOrderedInt(base + EXIT_REQUEST_OFFSET, ExitRequest.NONE.code());
+    store.writeLong(base + SLOT_GENERATION_OFFSET, generation);
+    store.writeOrderedLong(base + CALLS_OFFSET, 0);
+    store.writeLong(base + STARTED_AT_OFFSET, nowMillis);
+    store.writeOrderedLong(base + STATE_SINCE_OFFSET, nowMillis);
+    store.writeOrderedInt(base + STATE_OFFSET, SlotState.STARTING.code());
+  }
+
+  /** Records the pid of the child spawned for this slot. */
+  public void pid(int slot, int pid) {
+    checkSlot(slot);
+    store.writeOrderedInt(slotOffset(slot) + PID_OFFSET, pid);
+  }
+
+  /**
+   * Asks the slot's worker to exit after the connection in hand. Only the first request sticks.
+   *
+   * @return true if this call set the request, false if one was already there
+   */
+  public boolean requestExit(int slot, ExitRequest reason) {
+    checkSlot(slot);
+    if (reason == ExitRequest.NONE) {
+      throw new IllegalArgumentException("an exit request needs a reason, not NONE");
+    }
+    return store.compareAndSwapInt(
+        slotOffset(slot) + EXIT_REQUEST_OFFSET, ExitRequest.NONE.code(), reason.code());
+  }
+
+  /** Frees the slot after its worker's child was reaped. */
+  public void release(int slot, long nowMillis) {
+    checkSlot(slot);
+    long base = slotOffset(slot);
+    store.writeOrderedLong(base + STATE_SINCE_OFFSET, nowMillis);
+    store.writeOrderedInt(base + STATE_OFFSET, SlotState.UNUSED.code());
+    store.writeOrderedInt(base + PID_OFFSET, 0);
+  }
+
+  /** Connections the slot's worker accepted so far. */
+  public long calls(int slot) {
+    checkSlot(slot);
+    return store.readVolatileLong(slotOffset(slot) + CALLS_OFFSET);
+  }
+
+  /** When the slot's state last changed (epoch milliseconds). */
+  public long stateSinceMillis(int slot) {
+    checkSlot(slot);
+    return store.readVolatileLong(slotOffset(slot) + STATE_SINCE_OFFSET);
+  }
+
+  /**
+   * Removes the segment (it disappears under its key at once; attached children keep their mapping
+   * until they exit) and detaches it. Later calls do nothing.
+   */
+  @Override
+  public void close() {
+    if (!segment.isAttached()) {
+      return;
+    }
+    try {
+      segment.remove();
+    } finally {
+      segment.detach();
+    }
+  }
+}

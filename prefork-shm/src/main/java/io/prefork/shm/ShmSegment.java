@@ -1,0 +1,285 @@
+package io.prefork.shm;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+/**
+ * One System V shared memory segment attached to this process: {@code shmget}, {@code shmat},
+ * {@code shmctl} and {@code shmdt} with errors that say what to do.
+ *
+ * <p>Created segments are exclusive and mode 0600. Instances are thread-safe for {@link #stat()}
+ * and idempotent for {@link #detach()}; reading and writing the memory is the caller's business
+ * (see {@link SharedStatusTable}).
+ */
+public final class ShmSegment implements AutoCloseable {
+  private static final int MODE_0600 = 0600;
+
+  private final int key;
+  private final int id;
+  private final long address;
+  private final long size;
+  private final boolean readOnly;
+  private volatile boolean attached = true;
+
+  private ShmSegment(int key, int id, long address, long size, boolean readOnly) {
+    this.key = key;
+    this.id = id;
+    this.address = address;
+    this.size = size;
+    this.readOnly = readOnly;
+  }
+
+  /**
+   * Creates a new segment exclusively (IPC_CREAT | IPC_EXCL, mode 0600) and attaches it read-write.
+   * The kernel zero-fills it.
+   *
+   * @throws ShmException with EEXIST when a segment with this key already exists
+   */
+  public static ShmSegment create(int key, long size) {
+    if (size <= 0) {
+      throw new IllegalArgumentException("segment size must be > 0, was " + size);
+    }
+    Native.LibC c = Native.libc();
+    int id = c.shmget(key, size, Native.IPC_CREAT | Native.IPC_EXCL | MODE_0600);
+    if (id < 0) {
+      int errno = Native.lastErrno();
+      throw new ShmException(
+          "shmget(IPC_CREAT|IPC_EXCL, 0600)", key, errno, createAdvice(key, errno));
+    }
+    try {
+      return attachId(key, id, false);
+    } catch (RuntimeException e) {
+      // Never leave a segment behind that nobody attached.
+      c.shmctl(id, Native.IPC_RMID, null);
+      throw e;
+    }
+  }
+
+  /**
+   * Attaches the existing segment with this key, read-only or read-write.
+   *
+   * @throws ShmException with ENOENT when there is no such segment, EACCES when it is not ours
+   */
+  public static ShmSegment attach(int key, boolean readOnly) {
+    int id = lookup(key, readOnly ? 0400 : MODE_0600);
+    return attachId(key, id, readOnly);
+  }
+
+  /** What the kernel says about the segment with this key, or empty when there is none. */
+  public static Optional<ShmStat> stat(int key) {
+    int id = Native.libc().shmget(key, 0, 0);
+    if (id < 0) {
+      int errno = Native.lastErrno();
+      if (errno == Errnos.ENOENT) {
+        return Optional.empty();
+      }
+      throw new ShmException("shmget", key, errno, lookupAdvice(key, errno));
+    }
+    return Optional.of(statId(key, id));
+  }
+
+  /**
+   * Removes the segment with this key (IPC_RMID): the kernel frees it once the last process
+   * detaches. Returns false when there was no such segment.
+   */
+  public static boolean remove(int key) {
+    int id = Native.libc().shmget(key, 0, 0);
+    if (id < 0) {
+      int errno = Native.lastErrno();
+      if (errno == Errnos.ENOENT) {
+        return false;
+      }
+      throw new ShmException("shmget", key, errno, lookupAdvice(key, errno));
+    }
+    removeId(key, id);
+    return true;
+  }
+
+  /** The key this segment was found or created with. */
+  public int key() {
+    return key;
+  }
+
+  /** The kernel's id of this segment. */
+  public int id() {
+    return id;
+  }
+
+  /** The address the segment is attached at in this process. */
+  public long address() {
+    return address;
+  }
+
+  /** The segment's size in bytes. */
+  public long size() {
+    return size;
+  }
+
+  /** True when attached with SHM_RDONLY: any write would crash the process. */
+  public boolean isReadOnly() {
+    return readOnly;
+  }
+
+  /** False once {@link #detach()} ran. */
+  public boolean isAttached() {
+    return attached;
+  }
+
+  /** What the kernel says about this segment now. */
+  public ShmStat stat() {
+    return statId(key, id);
+  }
+
+  /**
+   * Marks the segment for removal (IPC_RMID). It disappears from {@code ipcs -m} under its key at
+   * once, and the kernel frees it when the last process detaches.
+   */
+  public void remove() {
+    removeId(key, id);
+  }
+
+  /** Detaches the segment from this process; later calls do nothing. */
+  public synchronized void detach() {
+    if (!attached) {
+      return;
+    }
+    attached = false;
+    if (Native.libc().shmdt(address) != 0) {
+      int errno = Native.lastErrno();
+      throw new ShmException("shmdt", key, errno, "the address was not attached");
+    }
+  }
+
+  /** Same as {@link #detach()}. */
+  @Override
+  public void close() {
+    detach();
+  }
+
+  @Override
+  public String toString() {
+    return "ShmSegment[key=" + ShmKeys.toHex(key) + ", id=" + id + ", size=" + size + "]";
+  }
+
+  private static int lookup(int key, int mode) {
+    int id = Native.libc().shmget(key, 0, mode);
+    if (id < 0) {
+      int errno = Native.lastErrno();
+      throw new ShmException("shmget", key, errno, lookupAdvice(key, errno));
+    }
+    return id;
+  }
+
+  private static ShmSegment attachId(int key, int id, boolean readOnly) {
+    long address = Native.libc().shmat(id, 0, readOnly ? Native.SHM_RDONLY : 0);
+    if (address == -1) {
+      int errno = Native.lastErrno();
+      throw new ShmException("shmat", key, errno, lookupAdvice(key, errno));
+    }
+    try {
+      long size = statId(key, id).size();
+      return new ShmSegment(key, id, address, size, readOnly);
+    } catch (RuntimeException e) {
+      Native.libc().shmdt(address);
+      throw e;
+    }
+  }
+
+  private static ShmStat statId(int key, int id) {
+    Pointer buf = Memory.allocateDirect(Native.runtime(), Native.SHMID_DS_SIZE, true);
+    if (Native.libc().shmctl(id, Native.IPC_STAT, buf) != 0) {
+      int errno = Native.lastErrno();
+      throw new ShmException("shmctl(IPC_STAT)", key, errno, lookupAdvice(key, errno));
+    }
+    int mode = buf.getInt(Native.SHMID_DS_MODE);
+    return new ShmStat(
+        buf.getInt(0),
+        id,
+        buf.getInt(Native.SHMID_DS_UID),
+        mode & 0777,
+        buf.getLong(Native.SHMID_DS_SEGSZ),
+        buf.getLong(Native.SHMID_DS_NATTCH),
+        buf.getInt(Native.SHMID_DS_CPID),
+        buf.getInt(Native.SHMID_DS_LPID),
+        (mode & Native.SHM_DEST) != 0);
+  }
+
+  private static void removeId(int key, int id) {
+    if (Native.libc().shmctl(id, Native.IPC_RMID, null) != 0) {
+      int errno = Native.lastErrno();
+      if (errno == Errnos.EINVAL || errno == Errnos.EIDRM) {
+        return; // already gone: removal is idempotent
+      }
+      throw new ShmException("shmctl(IPC_RMID)", key, errno, lookupAdvice(key, errno));
+    }
+  }
+
+  private static String createAdvice(int key, int errno) {
+    if (errno == Errnos.EEXIST) {
+      return "a segment with key "
+          + ShmKeys.toHex(key)
+          + " already exists"
+          + describeOwner(key)
+          + "; choose another key, or remove it (ipcrm -M "
+          + ShmKeys.toHex(key)
+          + ") if you know it is unused";
+    }
+    if (errno == Errnos.EINVAL) {
+      return "the size is outside the system's limits (see /proc/sys/kernel/shmmax and shmmin)";
+    }
+    if (errno == Errnos.ENOSPC || errno == Errnos.ENOMEM) {
+      return "the system's shared memory limits are reached (see ipcs -m, /proc/sys/kernel/shmmni"
+          + " and shmall)";
+    }
+    return lookupAdvice(key, errno);
+  }
+
+  private static String lookupAdvice(int key, int errno) {
+    if (errno == Errnos.ENOENT) {
+      return "no segment with key "
+          + ShmKeys.toHex(key)
+          + " exists: is the server running, and with this key?";
+    }
+    if (errno == Errnos.EACCES || errno == Errnos.EPERM) {
+      return "permission denied: the segment"
+          + describeOwner(key)
+          + " is not accessible to uid "
+          + Native.libc().geteuid()
+          + "; run as the segment's owner";
+    }
+    if (errno == Errnos.EIDRM || errno == Errnos.EINVAL) {
+      return "the segment was removed meanwhile: its server has stopped";
+    }
+    return "";
+  }
+
+  /** The owner and mode of the segment with this key, read from /proc (needs no permission). */
+  static String describeOwner(int key) {
+    try {
+      List<String> lines = Files.readAllLines(Path.of("/proc/sysvipc/shm"));
+      for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+        String[] f = line.trim().split("\\s+");
+        // key shmid perms size cpid lpid nattch uid gid cuid cgid ...
+        if (f.length > 7 && Integer.parseInt(f[0]) == key) {
+          return " (owner uid "
+              + f[7]
+              + ", mode 0"
+              + Integer.toOctalString(Integer.parseInt(f[2], 8) & 0777)
+              + ", "
+              + f[6]
+              + " attached, created by pid "
+              + f[4]
+              + ")";
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Only a diagnostic: fall through.
+    }
+    return "";
+  }
+}

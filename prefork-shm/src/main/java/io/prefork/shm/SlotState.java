@@ -1,0 +1,40 @@
+package io.prefork.shm;
+
+/** The state of one worker slot in the {@link SharedStatusTable}. Zeroed memory reads as UNUSED. */
+public enum SlotState {
+  /** No worker: the slot is free. */
+  UNUSED(0),
+  /** The master spawned a child for this slot; it has not reached accept yet. */
+  STARTING(1),
+  /** Waiting in accept for a connection. */
+  IDLE(2),
+  /** Serving a connection. */
+  BUSY(3),
+  /** Finishing: it will accept no more connections and is about to exit. */
+  EXITING(4),
+  /** Not a valid state: the shared value was out of range (shown, never trusted). */
+  UNKNOWN(-1);
+
+  private static final SlotState[] BY_CODE = {UNUSED, STARTING, IDLE, BUSY, EXITING};
+
+  private final int code;
+
+  SlotState(int code) {
+    this.code = code;
+  }
+
+  /** The value stored in shared memory. */
+  public int code() {
+    return code;
+  }
+
+  /** The state with this stored value, or {@link #UNKNOWN} when the value is out of range. */
+  public static SlotState ofCode(int code) {
+    return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : UNKNOWN;
+  }
+
+  /** True for a worker that accepts or serves connections. */
+  public boolean isAccepting() {
+    return this == IDLE || this == BUSY;
+  }
+}

@@ -1,0 +1,21 @@
+package io.prefork.shm;
+
+/**
+ * A read-only attachment of the status table for controllers and tools: the segment is attached
+ * with SHM_RDONLY, so nothing here can change the server.
+ */
+public final class TableReader extends AttachedTable {
+  private TableReader(ShmSegment segment, int slotCount) {
+    super(segment, slotCount);
+  }
+
+  /**
+   * Attaches the table at {@code key} read-only and validates it.
+   *
+   * @throws ShmException when there is no segment at the key (ENOENT) or it is not accessible
+   * @throws StatusTableException when the segment is not a valid prefork table of ours
+   */
+  public static TableReader attach(int key) {
+    return attachValidated(key, true, TableReader::new);
+  }
+}

@@ -1,0 +1,81 @@
+package io.prefork.shm;
+
+import java.util.List;
+
+/**
+ * The whole table at one moment (each field read once; the fields of different slots are not read
+ * atomically together).
+ *
+ * @param key the segment's key
+ * @param takenAtMillis when the snapshot was read (epoch milliseconds)
+ * @param masterPid the master's pid
+ * @param masterState what the master is doing
+ * @param masterStartMillis when the master created the table
+ * @param heartbeatMillis when the master last refreshed its heartbeat
+ * @param generation the current generation (incremented by each restart)
+ * @param minChildren the pool's lower bound
+ * @param maxChildren the pool's upper bound
+ * @param workersPerChild worker threads (slots) per child
+ * @param spawns children spawned so far
+ * @param crashes children that died without being asked to
+ * @param restarts restarts completed
+ * @param listenQueue connections waiting in the accept queue, as the kernel reported it last
+ * @param listenBacklog the accept queue's limit
+ * @param listenPort the listening port
+ * @param listenAddress the listening address as text ({@code 127.0.0.1}, {@code ::}), or "?"
+ * @param spawnBackoffUntilMillis no respawn before this time (crash-loop backoff), 0 if none
+ * @param pendingCommands commands posted but not yet taken by the master
+ * @param slots every slot of the table, used or not
+ */
+public record TableSnapshot(
+    int key,
+    long takenAtMillis,
+    int masterPid,
+    MasterState masterState,
+    long masterStartMillis,
+    long heartbeatMillis,
+    long generation,
+    int minChildren,
+    int maxChildren,
+    int workersPerChild,
+    long spawns,
+    long crashes,
+    long restarts,
+    int listenQueue,
+    int listenBacklog,
+    int listenPort,
+    String listenAddress,
+    long spawnBackoffUntilMillis,
+    long pendingCommands,
+    List<SlotSnapshot> slots) {
+
+  /** Milliseconds since the master's last heartbeat, at the time of the snapshot. */
+  public long heartbeatAgeMillis() {
+    return Math.max(0, takenAtMillis - heartbeatMillis);
+  }
+
+  /** The slots in use (not {@link SlotState#UNUSED}). */
+  public List<SlotSnapshot> usedSlots() {
+    return slots.stream().filter(SlotSnapshot::inUse).toList();
+  }
+
+  /** How many slots are in this state. */
+  public int count(SlotState state) {
+    int n = 0;
+    for (SlotSnapshot s : slots) {
+      if (s.state() == state) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The sum of all slots' call counts. */
+  public long totalCalls() {
+    long sum = 0;
+    for (SlotSnapshot s : slots) {
+      sum += s.calls();
+    }
+    return sum;
+  }
+}

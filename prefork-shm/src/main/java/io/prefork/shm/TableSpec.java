@@ -1,0 +1,47 @@
+package io.prefork.shm;
+
+import java.net.InetAddress;
+
+/**
+ * What a master writes into a new table's header once, at creation.
+ *
+ * @param maxChildren the pool's upper bound
+ * @param minChildren the pool's lower bound
+ * @param workersPerChild worker threads per child; the table has {@code maxChildren *
+ *     workersPerChild} slots
+ * @param listenAddress the address the server listens on
+ * @param listenPort the port it listens on
+ * @param listenBacklog the accept queue's limit
+ */
+public record TableSpec(
+    int maxChildren,
+    int minChildren,
+    int workersPerChild,
+    InetAddress listenAddress,
+    int listenPort,
+    int listenBacklog) {
+
+  /** Checks the bounds a table can hold. */
+  public TableSpec {
+    if (minChildren < 0 || maxChildren < 1 || minChildren > maxChildren) {
+      throw new IllegalArgumentException(
+          "need 0 <= minChildren (" + minChildren + ") <= maxChildren (" + maxChildren + ")");
+    }
+    if (workersPerChild < 1) {
+      throw new IllegalArgumentException("workersPerChild (" + workersPerChild + ") must be >= 1");
+    }
+    if ((long) maxChildren * workersPerChild > SharedStatusTable.MAX_SLOTS) {
+      throw new IllegalArgumentException(
+          "maxChildren * workersPerChild ("
+              + (long) maxChildren * workersPerChild
+              + ") exceeds the table's limit of "
+              + SharedStatusTable.MAX_SLOTS
+              + " slots");
+    }
+  }
+
+  /** The number of slots: one per worker. */
+  public int slotCount() {
+    return maxChildren * workersPerChild;
+  }
+}
