@@ -1,0 +1,60 @@
+package io.prefork.core;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
+
+/** A connection a worker accepted, with its read deadline. */
+final class AcceptedConnection implements Connection {
+  private final SocketChannel channel;
+  private final ReadDeadline deadline;
+  private InputStream input;
+  private OutputStream output;
+
+  AcceptedConnection(SocketChannel channel, long readTimeoutMillis) {
+    this.channel = channel;
+    this.deadline = new ReadDeadline(channel.socket(), readTimeoutMillis);
+  }
+
+  @Override
+  public InputStream input() {
+    if (input == null) {
+      try {
+        input = deadline.input(channel.socket().getInputStream());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return input;
+  }
+
+  @Override
+  public OutputStream output() {
+    if (output == null) {
+      try {
+        output = deadline.output(channel.socket().getOutputStream());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return output;
+  }
+
+  @Override
+  public SocketChannel channel() {
+    return channel;
+  }
+
+  @Override
+  public InetSocketAddress remoteAddress() {
+    return (InetSocketAddress) channel.socket().getRemoteSocketAddress();
+  }
+
+  @Override
+  public InetSocketAddress localAddress() {
+    return (InetSocketAddress) channel.socket().getLocalSocketAddress();
+  }
+}

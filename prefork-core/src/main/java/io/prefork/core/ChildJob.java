@@ -1,0 +1,39 @@
+package io.prefork.core;
+
+/**
+ * The application's work, run in each child JVM. The child creates one instance through the public
+ * no-argument constructor, then:
+ *
+ * <ol>
+ *   <li>{@link #open(ChildContext)} once, before the first accept: open resources here;
+ *   <li>{@link #handle(Connection)} once per accepted connection, one connection at a time per
+ *       worker thread; the child closes the connection when it returns;
+ *   <li>{@link #close()} once, when the child exits normally.
+ * </ol>
+ *
+ * <p>An exception from {@code handle} is logged and that connection closed; the child lives on. An
+ * exception from {@code open} stops the child with exit status 78, and the master does not retry a
+ * job that cannot even start. With {@code threadsPerChild > 1} the worker threads share the one
+ * instance, so {@code handle} must be thread-safe.
+ */
+public interface ChildJob {
+
+  /**
+   * Called once per child before it accepts its first connection.
+   *
+   * @throws Exception to refuse to start; the child exits and the failure is reported
+   */
+  default void open(ChildContext context) throws Exception {}
+
+  /**
+   * Serves one connection: read the request, write the response, return. The connection may be held
+   * for a whole conversation (keep-alive, a line protocol); the worker serves no other connection
+   * meanwhile.
+   *
+   * @throws Exception for any failure; it is logged and the connection closed
+   */
+  void handle(Connection connection) throws Exception;
+
+  /** Called once when the child exits after serving; release what {@link #open} acquired. */
+  default void close() throws Exception {}
+}

@@ -1,0 +1,163 @@
+package io.prefork.core;
+
+import io.prefork.shm.ShmKeys;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import jnr.posix.SpawnFileAction;
+
+/**
+ * Spawns child JVMs with {@code posix_spawnp}: the master's {@code java} and class path, lean JVM
+ * flags, and exactly one inherited descriptor besides stdout and stderr: the listening socket, as
+ * the child's standard input (where {@link System#inheritedChannel()} finds it).
+ */
+final class ChildLauncher {
+  /**
+   * Lean defaults for child JVMs: a child serves one connection at a time, so a small serial heap
+   * and C1 start fast and stay small. The user's options come after these and win.
+   */
+  static final List<String> LEAN_JVM_OPTIONS =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-Xss256k",
+          "-Xmx64m",
+          "-XX:-UsePerfData",
+          "-XX:+ExitOnOutOfMemoryError",
+          // Reflection instead of ASM-generated stubs: the child makes each native call once.
+          "-Djnr.ffi.asm.enabled=false");
+
+  /** What chronicle-bytes needs to run without logging errors. */
+  static final List<String> CHRONICLE_JVM_OPTIONS =
+      List.of(
+          "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+          "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+          "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED");
+
+  private final ServerConfig config;
+  private final int listenFd;
+  private final List<String> jvmOptions;
+  private final List<String> environment;
+
+  ChildLauncher(ServerConfig config, int listenFd) {
+    this.config = config;
+    this.listenFd = listenFd;
+    this.jvmOptions = jvmOptions(config);
+    this.environment = environment();
+  }
+
+  /** The JVM options of every child: lean defaults, chronicle's, then the user's. */
+  static List<String> jvmOptions(ServerConfig config) {
+    List<String> options = new ArrayList<>(LEAN_JVM_OPTIONS);
+    options.addAll(CHRONICLE_JVM_OPTIONS);
+    int feature = javaFeatureVersion(config.javaExecutable());
+    if (feature >= 22) {
+      options.add("--enable-native-access=ALL-UNNAMED");
+    }
+    if (feature >= 23) {
+      options.add("--sun-misc-unsafe-memory-access=allow");
+    }
+    options.addAll(config.childJvmOptions());
+    return List.copyOf(options);
+  }
+
+  /** The full command line of one child. */
+  List<String> command(int childIndex, long generation) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(config.javaExecutable().toString());
+    cmd.addAll(jvmOptions);
+    cmd.add("-cp");
+    cmd.add(config.childClassPath());
+    cmd.add(ChildMain.class.getName());
+    cmd.addAll(
+        new ChildArguments(
+                config.shmKey(),
+                childIndex,
+                config.threadsPerChild(),
+                generation,
+                ProcessHandle.current().pid(),
+                config.readTimeout().toMillis(),
+                config.jobClassName())
+            .toList());
+    return cmd;
+  }
+
+  /**
+   * Spawns one child.
+   *
+   * @return its pid
+   * @throws PreforkException naming errno when posix_spawnp fails
+   */
+  int spawn(int childIndex, long generation) {
+    List<SpawnFileAction> actions = new ArrayList<>();
+    actions.add(SpawnFileAction.dup(listenFd, 0));
+    for (int fd : openDescriptors()) {
+      if (fd > 2) {
+        actions.add(SpawnFileAction.close(fd));
+      }
+    }
+    List<String> argv = command(childIndex, generation);
+    long pid = Posix.get().posix_spawnp(argv.get(0), actions, argv, environment);
+    if (pid <= 0) {
+      int errno = Posix.get().errno();
+      throw new PreforkException(
+          "posix_spawnp("
+              + argv.get(0)
+              + ") failed for child "
+              + childIndex
+              + " of shm key "
+              + ShmKeys.toHex(config.shmKey())
+              + ": "
+              + Libc.describe(errno));
+    }
+    return (int) pid;
+  }
+
+  /**
+   * The master's open descriptors. The JDK opens files without close-on-exec, so each must be
+   * closed explicitly in the child, or a child would inherit some thirty of them.
+   */
+  private static List<Integer> openDescriptors() {
+    List<Integer> fds = new ArrayList<>();
+    try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+      for (Path p : dir) {
+        fds.add(Integer.parseInt(p.getFileName().toString()));
+      }
+    } catch (IOException | NumberFormatException e) {
+      throw new PreforkException("cannot list /proc/self/fd to keep children clean: " + e, e);
+    }
+    return fds;
+  }
+
+  private static List<String> environment() {
+    List<String> env = new ArrayList<>();
+    for (Map.Entry<String, String> e : System.getenv().entrySet()) {
+      env.add(e.getKey() + "=" + e.getValue());
+    }
+    return List.copyOf(env);
+  }
+
+  /** The feature version (17, 21, 25...) of the JDK a {@code java} executable belongs to. */
+  static int javaFeatureVersion(Path java) {
+    Path self = Path.of(System.getProperty("java.home"), "bin", "java");
+    try {
+      if (Files.isSameFile(java, self)) {
+        return Runtime.version().feature();
+      }
+      Path release = java.toRealPath().getParent().getParent().resolve("release");
+      for (String line : Files.readAllLines(release)) {
+        if (line.startsWith("JAVA_VERSION=")) {
+          String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
+          return Runtime.Version.parse(v).feature();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Unknown: assume the master's own version.
+    }
+    return Runtime.version().feature();
+  }
+}

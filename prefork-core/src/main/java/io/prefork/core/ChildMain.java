@@ -1,0 +1,18 @@
+package io.prefork.core;
+
+/**
+ * The entry point of child JVMs. A prefork master starts it with the listening socket as standard
+ * input; applications never call it.
+ */
+public final class ChildMain {
+  private ChildMain() {}
+
+  /**
+   * Runs one child until it is asked to exit, its master disappears, or its job fails to start.
+   *
+   * @param args written by the master; see {@code ChildArguments}
+   */
+  public static void main(String[] args) {
+    System.exit(ChildRuntime.run(args));
+  }
+}

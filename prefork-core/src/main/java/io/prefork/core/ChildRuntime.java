@@ -1,0 +1,230 @@
+package io.prefork.core;
+
+import io.prefork.shm.ChildTable;
+import io.prefork.shm.ShmKeys;
+import io.prefork.shm.WorkerSlot;
+import java.io.IOException;
+import java.nio.channels.Channel;
+import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+/**
+ * One child JVM: it takes the listening socket from its standard input, attaches its slots in the
+ * table, opens the job, and runs its worker threads until it is asked to exit or the master is
+ * gone. Its start path is kept short (no logging set-up, no jnr-posix): a child is started often.
+ */
+final class ChildRuntime implements ChildContext {
+  /** How often the child checks that its master is alive and whether it was asked to exit. */
+  static final long WATCH_MILLIS = 100;
+
+  /** How long in-flight connections may finish once the master is gone. */
+  static final long ORPHAN_GRACE_MILLIS = 600;
+
+  private final ChildArguments args;
+  private final ServerSocketChannel server;
+  private final ChildTable table;
+  private final List<Worker> workers = new ArrayList<>();
+  private volatile boolean stopping;
+
+  private ChildRuntime(ChildArguments args, ServerSocketChannel server, ChildTable table) {
+    this.args = args;
+    this.server = server;
+    this.table = table;
+  }
+
+  /** Runs the child and returns its exit status. */
+  static int run(String[] rawArgs) {
+    ChildArguments args;
+    ServerSocketChannel server;
+    try {
+      args = ChildArguments.parse(rawArgs);
+      Channel inherited = System.inheritedChannel();
+      if (!(inherited instanceof ServerSocketChannel)) {
+        fail("standard input is not a listening socket (" + inherited + ")");
+        return ExitStatus.CHILD_FAILED;
+      }
+      server = (ServerSocketChannel) inherited;
+    } catch (IOException | RuntimeException e) {
+      fail(e.toString());
+      return ExitStatus.CHILD_FAILED;
+    }
+    if (!masterIsParent(args.masterPid())) {
+      fail("master pid " + args.masterPid() + " is not this process's parent: it is gone");
+      return ExitStatus.CHILD_FAILED;
+    }
+    ChildTable table;
+    try {
+      table = ChildTable.attach(args.shmKey(), args.firstSlot(), args.workers());
+    } catch (RuntimeException e) {
+      fail(
+          "cannot attach the status table at shm key "
+              + ShmKeys.toHex(args.shmKey())
+              + ": "
+              + e.getMessage());
+      return ExitStatus.CHILD_FAILED;
+    }
+    ChildRuntime child = new ChildRuntime(args, server, table);
+    try {
+      return child.serve();
+    } finally {
+      table.close();
+    }
+  }
+
+  private int serve() {
+    ChildJob job;
+    try {
+      job = (ChildJob) Class.forName(args.jobClassName()).getDeclaredConstructor().newInstance();
+      job.open(this);
+    } catch (Throwable t) {
+      System.err.println(
+          "prefork child "
+              + args.childIndex()
+              + ": job "
+              + args.jobClassName()
+              + " failed to start:");
+      t.printStackTrace();
+      return ExitStatus.JOB_FAILED;
+    }
+    installSignals();
+    for (int w = 0; w < args.workers(); w++) {
+      WorkerSlot slot = table.worker(w);
+      if (slot.exitRequested()) {
+        stop(); // asked to exit before it even started
+      }
+      workers.add(new Worker(this, server, slot, job, args.readTimeoutMillis()));
+    }
+    List<Thread> threads = new ArrayList<>();
+    for (int w = 0; w < workers.size(); w++) {
+      Thread t = new Thread(workers.get(w), "prefork-worker-" + w);
+      threads.add(t);
+      t.start();
+    }
+    watch();
+    for (Thread t : threads) {
+      joinUninterruptibly(t);
+    }
+    try {
+      job.close();
+    } catch (Throwable t) {
+      System.err.println("prefork child " + args.childIndex() + ": job close() failed: " + t);
+    }
+    return 0;
+  }
+
+  /**
+   * Runs on the main thread until the workers are done: notices a vanished master (within {@link
+   * #WATCH_MILLIS}) and exit requests whose signal was lost.
+   */
+  private void watch() {
+    while (!workersDone()) {
+      sleep(WATCH_MILLIS);
+      if (!masterIsParent(args.masterPid())) {
+        stop();
+        long deadline = System.currentTimeMillis() + ORPHAN_GRACE_MILLIS;
+        while (!workersDone() && System.currentTimeMillis() < deadline) {
+          sleep(10);
+        }
+        // Never an orphan: whatever is still running goes with us.
+        Runtime.getRuntime().halt(0);
+      }
+      for (Worker w : workers) {
+        if (w.slot().exitRequested()) {
+          stop();
+        }
+      }
+    }
+  }
+
+  private boolean workersDone() {
+    for (Worker w : workers) {
+      if (!w.done()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Stops accepting; workers finish the connection in hand. Idempotent, any thread. */
+  void stop() {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    try {
+      // Closes only this process's descriptor: the socket stays open in the master and siblings.
+      // A worker blocked in accept() wakes with AsynchronousCloseException.
+      server.close();
+    } catch (IOException e) {
+      // nothing left to do
+    }
+  }
+
+  boolean stopping() {
+    return stopping;
+  }
+
+  private void installSignals() {
+    // TERM: the master asks for a graceful exit. INT and HUP from a terminal are the master's.
+    Signal.handle(new Signal("TERM"), s -> stop());
+    Signal.handle(new Signal("INT"), SignalHandler.SIG_IGN);
+    Signal.handle(new Signal("HUP"), SignalHandler.SIG_IGN);
+  }
+
+  static boolean masterIsParent(long masterPid) {
+    Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+    return parent.isPresent() && parent.get().pid() == masterPid;
+  }
+
+  private static void fail(String why) {
+    System.err.println("prefork child: " + why);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void joinUninterruptibly(Thread t) {
+    while (true) {
+      try {
+        t.join();
+        return;
+      } catch (InterruptedException e) {
+        // keep waiting: the worker finishes its connection
+      }
+    }
+  }
+
+  @Override
+  public int childIndex() {
+    return args.childIndex();
+  }
+
+  @Override
+  public long generation() {
+    return args.generation();
+  }
+
+  @Override
+  public int workerThreads() {
+    return args.workers();
+  }
+
+  @Override
+  public long masterPid() {
+    return args.masterPid();
+  }
+
+  @Override
+  public int shmKey() {
+    return args.shmKey();
+  }
+}

@@ -1,0 +1,33 @@
+package io.prefork.core;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
+
+/**
+ * One accepted TCP connection, handed to {@link ChildJob#handle(Connection)}. The child closes it
+ * after {@code handle} returns.
+ *
+ * <p>The read timeout applies to {@link #input()}: the client must send what the job waits for
+ * within the timeout, counted from the accept or from the job's last write to {@link #output()},
+ * whichever is later. Bytes trickling in do not extend it. A read past the deadline throws {@link
+ * java.net.SocketTimeoutException}. Reading {@link #channel()} directly bypasses this timeout.
+ */
+public interface Connection {
+
+  /** The connection's input, with the read timeout applied. */
+  InputStream input();
+
+  /** The connection's output; each write restarts the read deadline. */
+  OutputStream output();
+
+  /** The underlying blocking channel, for jobs that want NIO buffers (no read timeout). */
+  SocketChannel channel();
+
+  /** The client's address. */
+  InetSocketAddress remoteAddress();
+
+  /** The server's address this connection arrived at. */
+  InetSocketAddress localAddress();
+}

@@ -1,0 +1,407 @@
+package io.prefork.core;
+
+import io.prefork.shm.ShmKeys;
+import java.lang.reflect.Modifier;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A prefork server: a master that owns one listening socket and a shared status table, and child
+ * JVMs that accept on that socket and serve one connection at a time each through a {@link
+ * ChildJob}.
+ *
+ * <pre>{@code
+ * PreforkServer server = PreforkServer.builder()
+ *     .port(8080)
+ *     .shmKey(0x6905)
+ *     .job(MyJob.class)
+ *     .minChildren(4)
+ *     .maxChildren(16)
+ *     .build()
+ *     .start();
+ * server.awaitTermination();
+ * }</pre>
+ *
+ * <p>{@link #start()} binds first (a port in use fails before anything else is touched), then
+ * creates the table, then spawns {@code minChildren} children and returns once they all accept. The
+ * server then runs until a wait-down or force-down (from {@link #control()}, from any process
+ * through {@link ControlHandle#attach(int)}, or from a signal when {@link
+ * Builder#handleSignals(boolean)} is on), or until {@link #close()}.
+ */
+public final class PreforkServer implements AutoCloseable {
+  private final ServerConfig config;
+  private Supervisor supervisor;
+
+  private PreforkServer(ServerConfig config) {
+    this.config = config;
+  }
+
+  /** A builder with the defaults documented on each of its methods. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds the socket, creates the status table, spawns {@code minChildren} children and waits until
+   * they accept.
+   *
+   * @return this server, running
+   * @throws PreforkException if the port is in use, the shm key taken, the job fails to start in
+   *     its child, or the children are not ready within the start timeout; nothing is left behind
+   * @throws IllegalStateException if called twice
+   */
+  public synchronized PreforkServer start() {
+    if (supervisor != null) {
+      throw new IllegalStateException("the server was already started");
+    }
+    supervisor = Supervisor.start(config);
+    return this;
+  }
+
+  /** The port the server listens on (useful after binding port 0). */
+  public int port() {
+    return running().port();
+  }
+
+  /** The address the server listens on. */
+  public InetAddress address() {
+    return running().address();
+  }
+
+  /** The key of the server's shared status table. */
+  public int shmKey() {
+    return config.shmKey();
+  }
+
+  /** The pid of the master: this JVM. */
+  public long pid() {
+    return ProcessHandle.current().pid();
+  }
+
+  /** A control handle on this server, as another process would attach it. Close it when done. */
+  public ControlHandle control() {
+    running();
+    return ControlHandle.attach(config.shmKey());
+  }
+
+  /** True from a successful {@link #start()} until the master has stopped. */
+  public boolean isRunning() {
+    Supervisor s = supervisor;
+    return s != null && !s.isTerminated();
+  }
+
+  /** Waits until the master has stopped: children gone, table removed, socket closed. */
+  public void awaitTermination() throws InterruptedException {
+    running().awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Waits until the master has stopped, at most {@code timeout}.
+   *
+   * @return true if it stopped, false if the timeout passed first
+   */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return running().awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Stops gracefully (wait-down) and waits for it: children finish the connection in hand, then
+   * exit; any still busy after the graceful timeout are killed. Does nothing if not running.
+   */
+  @Override
+  public void close() {
+    Supervisor s;
+    synchronized (this) {
+      s = supervisor;
+    }
+    if (s == null || s.isTerminated()) {
+      return;
+    }
+    s.request(io.prefork.shm.Command.WAIT_DOWN);
+    try {
+      s.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private synchronized Supervisor running() {
+    if (supervisor == null) {
+      throw new IllegalStateException("the server is not started: call start() first");
+    }
+    return supervisor;
+  }
+
+  /**
+   * Configures a {@link PreforkServer}. Every value is checked by {@link #build()}, which names the
+   * value at fault; nothing is silently corrected.
+   */
+  public static final class Builder {
+    private String bindAddress = "0.0.0.0";
+    private int port = 0;
+    private int backlog = 511;
+    private int minChildren = 4;
+    private int maxChildren = 16;
+    private int threadsPerChild = 1;
+    private Integer shmKey;
+    private String jobClassName;
+    private final List<String> childJvmOptions = new ArrayList<>();
+    private Path javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java");
+    private String childClassPath = System.getProperty("java.class.path");
+    private Duration readTimeout = Duration.ofSeconds(10);
+    private Duration gracefulTimeout = Duration.ofSeconds(30);
+    private Duration startTimeout = Duration.ofSeconds(60);
+    private boolean handleSignals = false;
+
+    private Builder() {}
+
+    /** The address to listen on: a host name or literal. Default {@code 0.0.0.0} (all IPv4). */
+    public Builder bindAddress(String address) {
+      this.bindAddress = address;
+      return this;
+    }
+
+    /** The TCP port; 0 picks a free one (read it with {@link #port()}). Default 0. */
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    /** The accept queue's limit (the kernel caps it at net.core.somaxconn). Default 511. */
+    public Builder backlog(int backlog) {
+      this.backlog = backlog;
+      return this;
+    }
+
+    /** Children started at once and always kept. Default 4. */
+    public Builder minChildren(int minChildren) {
+      this.minChildren = minChildren;
+      return this;
+    }
+
+    /** The most children the pool grows to when all are busy. Default 16. */
+    public Builder maxChildren(int maxChildren) {
+      this.maxChildren = maxChildren;
+      return this;
+    }
+
+    /**
+     * Worker threads per child, each accepting and serving one connection at a time with its own
+     * slot in the table (httpd's worker MPM). Default 1: one connection per child, as in prefork.
+     */
+    public Builder threadsPerChild(int threadsPerChild) {
+      this.threadsPerChild = threadsPerChild;
+      return this;
+    }
+
+    /** The System V key of the shared status table; required, unique per server on the host. */
+    public Builder shmKey(int shmKey) {
+      this.shmKey = shmKey;
+      return this;
+    }
+
+    /** The job each child runs; required. It needs a public no-argument constructor. */
+    public Builder job(Class<? extends ChildJob> jobClass) {
+      this.jobClassName = jobClass.getName();
+      return this;
+    }
+
+    /** The job by class name, loaded in each child from the child class path; required. */
+    public Builder job(String jobClassName) {
+      this.jobClassName = jobClassName;
+      return this;
+    }
+
+    /**
+     * Extra JVM options for the children, after prefork's lean defaults, so they win where they
+     * repeat one (e.g. {@code -Xmx256m}).
+     */
+    public Builder childJvmOptions(List<String> options) {
+      this.childJvmOptions.clear();
+      this.childJvmOptions.addAll(options);
+      return this;
+    }
+
+    /** The {@code java} that runs the children. Default: this JVM's. */
+    public Builder javaExecutable(Path javaExecutable) {
+      this.javaExecutable = javaExecutable;
+      return this;
+    }
+
+    /** The children's class path. Default: this JVM's {@code java.class.path}. */
+    public Builder childClassPath(String childClassPath) {
+      this.childClassPath = childClassPath;
+      return this;
+    }
+
+    /**
+     * How long a client may take to send what the job waits for, counted from the accept or the
+     * job's last write; see {@link Connection}. Default 10 s.
+     */
+    public Builder readTimeout(Duration readTimeout) {
+      this.readTimeout = readTimeout;
+      return this;
+    }
+
+    /** How long a wait-down waits for busy children before killing them. Default 30 s. */
+    public Builder gracefulTimeout(Duration gracefulTimeout) {
+      this.gracefulTimeout = gracefulTimeout;
+      return this;
+    }
+
+    /** How long {@link #start()} waits for {@code minChildren} to accept. Default 60 s. */
+    public Builder startTimeout(Duration startTimeout) {
+      this.startTimeout = startTimeout;
+      return this;
+    }
+
+    /**
+     * Whether the master handles SIGTERM and SIGINT (wait-down), SIGHUP (restart), SIGTTIN and
+     * SIGTTOU (one child more or less). Off by default: an embedding application may own its
+     * signals. The example daemon turns it on.
+     */
+    public Builder handleSignals(boolean handleSignals) {
+      this.handleSignals = handleSignals;
+      return this;
+    }
+
+    /**
+     * Checks every value and makes the server (not started).
+     *
+     * @throws IllegalArgumentException naming the value at fault and what is expected
+     */
+    public PreforkServer build() {
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("port (" + port + ") must be within 0..65535");
+      }
+      if (backlog < 1) {
+        throw new IllegalArgumentException("backlog (" + backlog + ") must be >= 1");
+      }
+      if (minChildren < 1) {
+        throw new IllegalArgumentException("minChildren (" + minChildren + ") must be >= 1");
+      }
+      if (maxChildren < minChildren) {
+        throw new IllegalArgumentException(
+            "maxChildren (" + maxChildren + ") must be >= minChildren (" + minChildren + ")");
+      }
+      if (threadsPerChild < 1 || threadsPerChild > 1024) {
+        throw new IllegalArgumentException(
+            "threadsPerChild (" + threadsPerChild + ") must be within 1..1024");
+      }
+      if ((long) maxChildren * threadsPerChild > io.prefork.shm.SharedStatusTable.MAX_SLOTS) {
+        throw new IllegalArgumentException(
+            "maxChildren * threadsPerChild ("
+                + (long) maxChildren * threadsPerChild
+                + ") must be <= "
+                + io.prefork.shm.SharedStatusTable.MAX_SLOTS);
+      }
+      if (shmKey == null) {
+        throw new IllegalArgumentException(
+            "shmKey is not set: choose a System V key unique to this server on the host, e.g."
+                + " 0x6905");
+      }
+      if (shmKey == 0) {
+        throw new IllegalArgumentException(
+            "shmKey 0 is IPC_PRIVATE, which no other process can attach: choose another key");
+      }
+      if (jobClassName == null || jobClassName.isBlank()) {
+        throw new IllegalArgumentException(
+            "job is not set: name the ChildJob class the children run");
+      }
+      if (childClassPath != null && childClassPath.equals(System.getProperty("java.class.path"))) {
+        // Children load the job from the same class path: catch a typo here, not in every child.
+        checkJobClass(jobClassName);
+      }
+      positive("readTimeout", readTimeout);
+      positive("gracefulTimeout", gracefulTimeout);
+      positive("startTimeout", startTimeout);
+      if (!Files.isExecutable(javaExecutable)) {
+        throw new IllegalArgumentException(
+            "javaExecutable " + javaExecutable + " is not an executable file");
+      }
+      if (childClassPath == null || childClassPath.isBlank()) {
+        throw new IllegalArgumentException("childClassPath is empty");
+      }
+      for (String option : childJvmOptions) {
+        if (option == null || option.isBlank()) {
+          throw new IllegalArgumentException(
+              "childJvmOptions contains an empty option: " + childJvmOptions);
+        }
+      }
+      InetAddress address;
+      try {
+        address = InetAddress.getByName(bindAddress);
+      } catch (UnknownHostException e) {
+        throw new IllegalArgumentException(
+            "bindAddress '"
+                + bindAddress
+                + "' does not resolve: give an IP address or a host name");
+      }
+      return new PreforkServer(
+          new ServerConfig(
+              address,
+              port,
+              backlog,
+              minChildren,
+              maxChildren,
+              threadsPerChild,
+              shmKey,
+              jobClassName,
+              childJvmOptions,
+              javaExecutable,
+              childClassPath,
+              readTimeout,
+              gracefulTimeout,
+              startTimeout,
+              handleSignals));
+    }
+
+    private static void positive(String name, Duration value) {
+      if (value == null || value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " (" + value + ") must be positive");
+      }
+    }
+
+    /** Fails early, in the master, for a job class the children could not load. */
+    private static void checkJobClass(String name) {
+      Class<?> type;
+      try {
+        type = Class.forName(name, false, Thread.currentThread().getContextClassLoader());
+      } catch (ClassNotFoundException | LinkageError e) {
+        throw new IllegalArgumentException(
+            "job class " + name + " is not on the class path: check its name and the class path");
+      }
+      if (!ChildJob.class.isAssignableFrom(type)) {
+        throw new IllegalArgumentException(
+            "job class " + name + " does not implement " + ChildJob.class.getName());
+      }
+      if (!Modifier.isPublic(type.getModifiers()) || Modifier.isAbstract(type.getModifiers())) {
+        throw new IllegalArgumentException(
+            "job class " + name + " must be a public, concrete class");
+      }
+      try {
+        if (!Modifier.isPublic(type.getDeclaredConstructor().getModifiers())) {
+          throw new NoSuchMethodException();
+        }
+      } catch (NoSuchMethodException e) {
+        throw new IllegalArgumentException(
+            "job class " + name + " needs a public no-argument constructor");
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "PreforkServer[shmKey="
+        + ShmKeys.toHex(config.shmKey())
+        + ", job="
+        + config.jobClassName()
+        + "]";
+  }
+}

@@ -1,0 +1,29 @@
+package io.prefork.core;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** A validated, immutable configuration, made by {@link PreforkServer.Builder#build()}. */
+record ServerConfig(
+    InetAddress bindAddress,
+    int port,
+    int backlog,
+    int minChildren,
+    int maxChildren,
+    int threadsPerChild,
+    int shmKey,
+    String jobClassName,
+    List<String> childJvmOptions,
+    Path javaExecutable,
+    String childClassPath,
+    Duration readTimeout,
+    Duration gracefulTimeout,
+    Duration startTimeout,
+    boolean handleSignals) {
+
+  ServerConfig {
+    childJvmOptions = List.copyOf(childJvmOptions);
+  }
+}

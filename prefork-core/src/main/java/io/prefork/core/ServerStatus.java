@@ -1,0 +1,105 @@
+package io.prefork.core;
+
+import io.prefork.shm.MasterState;
+import io.prefork.shm.SlotState;
+import io.prefork.shm.TableSnapshot;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A point-in-time view of a server, read from its shared status table.
+ *
+ * @param shmKey the table's key
+ * @param masterPid the master's pid
+ * @param masterState what the master is doing
+ * @param generation the current generation
+ * @param uptimeMillis how long the master has run
+ * @param heartbeatAgeMillis how long ago the master last refreshed its heartbeat
+ * @param listenAddress the listening address
+ * @param listenPort the listening port
+ * @param listenQueue connections waiting in the accept queue (from the kernel)
+ * @param listenBacklog the accept queue's limit
+ * @param minChildren the pool's lower bound
+ * @param maxChildren the pool's upper bound
+ * @param threadsPerChild worker threads per child
+ * @param spawns children spawned so far
+ * @param crashes children that died without being asked to
+ * @param restarts restarts completed
+ * @param spawnBackoffUntilMillis respawning held back until this time (crash loop), 0 if not
+ * @param workers the workers in use (free slots are left out)
+ * @param takenAtMillis when the table was read (epoch milliseconds)
+ */
+public record ServerStatus(
+    int shmKey,
+    int masterPid,
+    MasterState masterState,
+    long generation,
+    long uptimeMillis,
+    long heartbeatAgeMillis,
+    String listenAddress,
+    int listenPort,
+    int listenQueue,
+    int listenBacklog,
+    int minChildren,
+    int maxChildren,
+    int threadsPerChild,
+    long spawns,
+    long crashes,
+    long restarts,
+    long spawnBackoffUntilMillis,
+    List<WorkerStatus> workers,
+    long takenAtMillis) {
+
+  static ServerStatus of(TableSnapshot s) {
+    long now = s.takenAtMillis();
+    List<WorkerStatus> workers = new ArrayList<>();
+    for (var slot : s.usedSlots()) {
+      workers.add(
+          new WorkerStatus(
+              slot.slot(),
+              slot.pid(),
+              slot.workerIndex(),
+              slot.state(),
+              slot.calls(),
+              slot.generation(),
+              slot.millisInState(now),
+              Math.max(0, now - slot.startedAtMillis()),
+              slot.exitRequest()));
+    }
+    return new ServerStatus(
+        s.key(),
+        s.masterPid(),
+        s.masterState(),
+        s.generation(),
+        Math.max(0, now - s.masterStartMillis()),
+        s.heartbeatAgeMillis(),
+        s.listenAddress(),
+        s.listenPort(),
+        s.listenQueue(),
+        s.listenBacklog(),
+        s.minChildren(),
+        s.maxChildren(),
+        s.workersPerChild(),
+        s.spawns(),
+        s.crashes(),
+        s.restarts(),
+        s.spawnBackoffUntilMillis(),
+        List.copyOf(workers),
+        now);
+  }
+
+  /** Workers in this state. */
+  public long count(SlotState state) {
+    return workers.stream().filter(w -> w.state() == state).count();
+  }
+
+  /** Child processes (distinct pids) in the pool. */
+  public long children() {
+    return workers.stream().mapToInt(WorkerStatus::pid).filter(p -> p > 0).distinct().count();
+  }
+
+  /** Connections accepted by the workers now in the pool. */
+  public long totalCalls() {
+    return workers.stream().mapToLong(WorkerStatus::calls).sum();
+  }
+}
