@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.util.function.BooleanSupplier;
 
 /** A connection a worker accepted, with its read deadline. */
 final class AcceptedConnection implements Connection {
@@ -14,9 +15,14 @@ final class AcceptedConnection implements Connection {
   private InputStream input;
   private OutputStream output;
 
-  AcceptedConnection(SocketChannel channel, long readTimeoutMillis) {
+  AcceptedConnection(SocketChannel channel, long readTimeoutMillis, BooleanSupplier stopping) {
     this.channel = channel;
-    this.deadline = new ReadDeadline(channel.socket(), readTimeoutMillis);
+    this.deadline = new ReadDeadline(channel.socket(), readTimeoutMillis, stopping);
+  }
+
+  /** The child is stopping: end the conversation if it waits between requests. */
+  void cutIfIdle() {
+    deadline.cutIfIdle();
   }
 
   @Override

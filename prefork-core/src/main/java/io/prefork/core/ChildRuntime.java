@@ -27,7 +27,7 @@ final class ChildRuntime implements ChildContext {
   private final ChildArguments args;
   private final ServerSocketChannel server;
   private final ChildTable table;
-  private final List<Worker> workers = new ArrayList<>();
+  private final List<Worker> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean stopping;
 
   private ChildRuntime(ChildArguments args, ServerSocketChannel server, ChildTable table) {
@@ -155,6 +155,9 @@ final class ChildRuntime implements ChildContext {
       return;
     }
     stopping = true;
+    for (Worker w : workers) {
+      w.cutIfIdle();
+    }
     try {
       // Closes only this process's descriptor: the socket stays open in the master and siblings.
       // A worker blocked in accept() wakes with AsynchronousCloseException.

@@ -5,49 +5,115 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.function.BooleanSupplier;
 
 /**
- * The read timeout of one connection as a deadline: reads must complete before it, and each write
- * of the job moves it to {@code now + timeout}. Trickling bytes do not move it, so a slow client
- * cannot hold a worker past the timeout.
+ * The reading side of one connection's life: the read deadline, and where a conversation may be cut
+ * when the child stops.
+ *
+ * <p>Deadline: reads must complete before it, and each write of the job moves it to {@code now +
+ * timeout}. Trickling bytes do not move it, so a slow client cannot hold a worker past the timeout.
+ *
+ * <p>Stopping: once the job has answered and the client has sent nothing since, the connection is
+ * between requests (an idle keep-alive connection). If the child is stopping there, the next read
+ * returns end-of-stream instead of waiting for a request that a stopping child should not take; a
+ * read already blocked there is woken by {@link #cutIfIdle()}. A request that was already received,
+ * or the first one, is always served.
  */
 final class ReadDeadline {
   private final Socket socket;
   private final long timeoutNanos;
+  private final BooleanSupplier stopping;
   private long deadlineNanos;
+  private boolean answered;
+  private volatile boolean waitingBetweenRequests;
 
-  ReadDeadline(Socket socket, long timeoutMillis) {
+  ReadDeadline(Socket socket, long timeoutMillis, BooleanSupplier stopping) {
     this.socket = socket;
     this.timeoutNanos = timeoutMillis * 1_000_000L;
+    this.stopping = stopping;
     restart();
   }
 
-  void restart() {
+  private void restart() {
     deadlineNanos = System.nanoTime() + timeoutNanos;
   }
 
-  /** Arms the socket's timeout with what is left, or fails if nothing is left. */
-  void arm() throws IOException {
+  /**
+   * Called by the stopping child from another thread: ends a read that waits between requests. The
+   * flag is set before the child's stopping flag is read, and the child sets its flag before
+   * calling this, so one of the two threads always sees the other.
+   */
+  void cutIfIdle() {
+    if (waitingBetweenRequests) {
+      try {
+        socket.shutdownInput();
+      } catch (IOException e) {
+        // already closed
+      }
+    }
+  }
+
+  private int beforeRead(InputStream in) throws IOException {
+    if (answered) {
+      waitingBetweenRequests = true;
+      if (stopping.getAsBoolean() && in.available() == 0) {
+        waitingBetweenRequests = false;
+        return -1;
+      }
+    }
     long left = deadlineNanos - System.nanoTime();
     if (left <= 0) {
+      waitingBetweenRequests = false;
       throw new SocketTimeoutException(
           "read timeout of " + timeoutNanos / 1_000_000 + " ms passed without a complete request");
     }
     socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
+    return 0;
+  }
+
+  private int afterRead(int n) {
+    waitingBetweenRequests = false;
+    if (n > 0) {
+      answered = false;
+    }
+    return n;
   }
 
   InputStream input(InputStream in) {
     return new InputStream() {
       @Override
       public int read() throws IOException {
-        arm();
-        return in.read();
+        if (beforeRead(in) < 0) {
+          return -1;
+        }
+        int b;
+        try {
+          b = in.read();
+        } finally {
+          waitingBetweenRequests = false;
+        }
+        if (b >= 0) {
+          answered = false;
+        }
+        return b;
       }
 
       @Override
       public int read(byte[] b, int off, int len) throws IOException {
-        arm();
-        return in.read(b, off, len);
+        if (len == 0) {
+          return 0;
+        }
+        if (beforeRead(in) < 0) {
+          return -1;
+        }
+        int n;
+        try {
+          n = in.read(b, off, len);
+        } finally {
+          waitingBetweenRequests = false;
+        }
+        return afterRead(n);
       }
 
       @Override
@@ -67,13 +133,13 @@ final class ReadDeadline {
       @Override
       public void write(int b) throws IOException {
         out.write(b);
-        restart();
+        wrote();
       }
 
       @Override
       public void write(byte[] b, int off, int len) throws IOException {
         out.write(b, off, len);
-        restart();
+        wrote();
       }
 
       @Override
@@ -86,5 +152,10 @@ final class ReadDeadline {
         out.close();
       }
     };
+  }
+
+  private void wrote() {
+    answered = true;
+    restart();
   }
 }

@@ -20,6 +20,7 @@ final class Worker implements Runnable {
   private final ChildJob job;
   private final long readTimeoutMillis;
   private volatile boolean done;
+  private volatile AcceptedConnection current;
 
   Worker(
       ChildRuntime child,
@@ -73,9 +74,20 @@ final class Worker implements Runnable {
     }
   }
 
+  /** The child is stopping: end this worker's conversation if it waits between requests. */
+  void cutIfIdle() {
+    AcceptedConnection c = current;
+    if (c != null) {
+      c.cutIfIdle();
+    }
+  }
+
   private void serve(SocketChannel channel) {
+    AcceptedConnection connection =
+        new AcceptedConnection(channel, readTimeoutMillis, child::stopping);
+    current = connection;
     try (channel) {
-      job.handle(new AcceptedConnection(channel, readTimeoutMillis));
+      job.handle(connection);
     } catch (Exception | StackOverflowError e) {
       Log.get()
           .warn("{} failed on a connection; closed it: {}", job.getClass().getName(), e.toString());
@@ -84,6 +96,8 @@ final class Worker implements Runnable {
       // replaces the child.
       Log.get().error("{} hit a fatal error; the child exits", job.getClass().getName(), t);
       Runtime.getRuntime().halt(ExitStatus.CHILD_FAILED);
+    } finally {
+      current = null;
     }
   }
 

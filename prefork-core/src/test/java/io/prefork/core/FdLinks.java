@@ -1,0 +1,33 @@
+package io.prefork.core;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What a process's file descriptors point to, from /proc/PID/fd. */
+final class FdLinks {
+  private FdLinks() {}
+
+  static List<String> of(long pid) throws IOException {
+    List<String> links = new ArrayList<>();
+    try (DirectoryStream<Path> dir =
+        Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "fd"))) {
+      for (Path fd : dir) {
+        try {
+          links.add(Files.readSymbolicLink(fd).toString());
+        } catch (IOException e) {
+          // closed meanwhile
+        }
+      }
+    }
+    return links;
+  }
+
+  static String link(long pid, int fd) throws IOException {
+    return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "fd", Integer.toString(fd)))
+        .toString();
+  }
+}

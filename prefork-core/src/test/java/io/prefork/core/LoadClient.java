@@ -1,0 +1,65 @@
+package io.prefork.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Clients that keep asking "ping" on new connections and count every failure. */
+final class LoadClient {
+  private final int port;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final AtomicLong succeeded = new AtomicLong();
+  private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+  private final List<Thread> threads = new ArrayList<>();
+
+  private LoadClient(int port) {
+    this.port = port;
+  }
+
+  static LoadClient start(int port, int threads) {
+    LoadClient load = new LoadClient(port);
+    for (int i = 0; i < threads; i++) {
+      Thread t = new Thread(load::run, "load-" + i);
+      t.setDaemon(true);
+      load.threads.add(t);
+      t.start();
+    }
+    return load;
+  }
+
+  private void run() {
+    while (running.get()) {
+      try {
+        String answer = Client.ask(port, "ping");
+        if ("pong".equals(answer)) {
+          succeeded.incrementAndGet();
+        } else {
+          failures.add("answer " + answer);
+        }
+      } catch (Exception e) {
+        failures.add(e.toString());
+      }
+    }
+  }
+
+  void stop() throws InterruptedException {
+    running.set(false);
+    for (Thread t : threads) {
+      t.join(10_000);
+    }
+  }
+
+  long succeeded() {
+    return succeeded.get();
+  }
+
+  long failed() {
+    return failures.size();
+  }
+
+  List<String> failures() {
+    return List.copyOf(failures);
+  }
+}
