@@ -12,8 +12,8 @@ import jnr.posix.SpawnFileAction;
 
 /**
  * Spawns child JVMs with {@code posix_spawnp}: the master's {@code java} and class path, lean JVM
- * flags, and exactly one inherited descriptor besides stdout and stderr: the listening socket, as
- * the child's standard input (where {@link System#inheritedChannel()} finds it).
+ * flags, and exactly one inherited descriptor: the listening socket, as the child's standard input
+ * (where {@link System#inheritedChannel()} finds it); stdout and stderr are a pipe to the master.
  */
 final class ChildLauncher {
   /**
@@ -87,14 +87,16 @@ final class ChildLauncher {
   }
 
   /**
-   * Spawns one child.
+   * Spawns one child, its standard output and error on {@code outputFd}.
    *
    * @return its pid
    * @throws PreforkException naming errno when posix_spawnp fails
    */
-  int spawn(int childIndex, long generation) {
+  int spawn(int childIndex, long generation, int outputFd) {
     List<SpawnFileAction> actions = new ArrayList<>();
     actions.add(SpawnFileAction.dup(listenFd, 0));
+    actions.add(SpawnFileAction.dup(outputFd, 1));
+    actions.add(SpawnFileAction.dup(outputFd, 2));
     for (int fd : openDescriptors()) {
       if (fd > 2) {
         actions.add(SpawnFileAction.close(fd));

@@ -40,6 +40,16 @@ final class Libc {
     @SaveError
     int fcntl(int fd, int cmd, int arg);
 
+    @SaveError
+    int pipe2(@Out int[] fds, int flags);
+
+    /** {@code fds} holds {@code struct pollfd} records: int fd, short events, short revents. */
+    @SaveError
+    int poll(@In @Out byte[] fds, long nfds, int timeoutMillis);
+
+    @SaveError
+    long read(int fd, @Out byte[] buf, long count);
+
     @IgnoreError
     String strerror(int errnum);
   }
@@ -58,6 +68,8 @@ final class Libc {
   static final int F_SETFD = 2;
   static final int FD_CLOEXEC = 1;
   static final int F_DUPFD_CLOEXEC = 1030;
+  static final int O_CLOEXEC = 0x80000;
+  static final short POLLIN = 0x1;
 
   private Libc() {}
 

@@ -60,7 +60,7 @@ public final class PreforkServer implements AutoCloseable {
     if (supervisor != null) {
       throw new IllegalStateException("the server was already started");
     }
-    supervisor = Supervisor.start(config);
+    supervisor = Supervisor.start(config, List.of());
     return this;
   }
 
@@ -94,6 +94,15 @@ public final class PreforkServer implements AutoCloseable {
   public boolean isRunning() {
     Supervisor s = supervisor;
     return s != null && !s.isTerminated();
+  }
+
+  /**
+   * Why the server stopped on its own, if it did: a job that cannot start in any child, or a
+   * failure of the master itself. Empty while running and after a requested stop.
+   */
+  public java.util.Optional<String> failure() {
+    Supervisor s = supervisor;
+    return s == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(s.failure());
   }
 
   /** Waits until the master has stopped: children gone, table removed, socket closed. */
@@ -149,6 +158,15 @@ public final class PreforkServer implements AutoCloseable {
     private int minChildren = 4;
     private int maxChildren = 16;
     private int threadsPerChild = 1;
+    private int minSpare = 1;
+    private Integer maxSpare;
+    private Duration jobTimeout = Duration.ZERO;
+    private long maxCallsPerChild = 0;
+    private Long recycleJitter;
+    private boolean daemon = false;
+    private Path pidFile;
+    private Path logFile;
+    private Path childLogDirectory;
     private Integer shmKey;
     private String jobClassName;
     private final List<String> childJvmOptions = new ArrayList<>();
@@ -197,6 +215,88 @@ public final class PreforkServer implements AutoCloseable {
      */
     public Builder threadsPerChild(int threadsPerChild) {
       this.threadsPerChild = threadsPerChild;
+      return this;
+    }
+
+    /**
+     * Idle workers to keep at least: when fewer are idle, children are spawned, 1, 2, 4 ... per
+     * tick (50 ms) up to 8, within maxChildren. Default 1: grow as soon as every worker is busy.
+     */
+    public Builder minSpare(int minSpare) {
+      this.minSpare = minSpare;
+      return this;
+    }
+
+    /**
+     * Idle workers to keep at most: while more stay idle, one idle child retires per second, never
+     * below minChildren. Default: {@code max(minSpare + 1, minChildren)} workers.
+     */
+    public Builder maxSpare(int maxSpare) {
+      this.maxSpare = maxSpare;
+      return this;
+    }
+
+    /**
+     * The hung-job watchdog: a child busy on one connection longer than this gets a thread dump
+     * (SIGQUIT) and, a second later, is killed and replaced. Default {@link Duration#ZERO}: off,
+     * since only the application knows how long a conversation may last.
+     */
+    public Builder jobTimeout(Duration jobTimeout) {
+      this.jobTimeout = jobTimeout;
+      return this;
+    }
+
+    /**
+     * Recycling: a child that accepted this many connections is replaced (the replacement accepts
+     * before the old child leaves). Default 0: never.
+     */
+    public Builder maxCallsPerChild(long maxCallsPerChild) {
+      this.maxCallsPerChild = maxCallsPerChild;
+      return this;
+    }
+
+    /**
+     * A random 0..jitter added to each child's maxCallsPerChild, so children don't recycle
+     * together. Default: a tenth of maxCallsPerChild.
+     */
+    public Builder recycleJitter(long recycleJitter) {
+      this.recycleJitter = recycleJitter;
+      return this;
+    }
+
+    /**
+     * Daemon mode: {@link #start()} relaunches this JVM's command line detached (new session, cwd
+     * {@code /}, stdin on /dev/null, output to the log file or /dev/null), waits until that daemon
+     * is ready, and exits this JVM with status 0; or throws with the daemon's reason if it could
+     * not get ready. In the daemon, start() returns as usual. Default off.
+     */
+    public Builder daemon(boolean daemon) {
+      this.daemon = daemon;
+      return this;
+    }
+
+    /**
+     * A file the master writes its pid into once ready, removed when it stops; a live pid in it
+     * refuses a second start. Default none.
+     */
+    public Builder pidFile(Path pidFile) {
+      this.pidFile = pidFile;
+      return this;
+    }
+
+    /** In daemon mode, where the daemon's (and its children's) output goes. Default /dev/null. */
+    public Builder logFile(Path logFile) {
+      this.logFile = logFile;
+      return this;
+    }
+
+    /**
+     * Where children's output goes: by default (null) the master's log, logger {@code
+     * io.prefork.child}, each line tagged with slot and pid; or, if set, one file per slot in this
+     * directory ({@code child-<slot>.log}), lines tagged with the pid.
+     */
+    public Builder childLogDirectory(Path directory) {
+      this.childLogDirectory = directory;
       return this;
     }
 
@@ -318,6 +418,40 @@ public final class PreforkServer implements AutoCloseable {
         // Children load the job from the same class path: catch a typo here, not in every child.
         checkJobClass(jobClassName);
       }
+      if (minSpare < 0) {
+        throw new IllegalArgumentException("minSpare (" + minSpare + ") must be >= 0");
+      }
+      int spareCap =
+          maxSpare != null ? maxSpare : Math.max(minSpare + 1, minChildren * threadsPerChild);
+      if (spareCap <= minSpare) {
+        throw new IllegalArgumentException(
+            "maxSpare (" + spareCap + ") must be > minSpare (" + minSpare + ")");
+      }
+      if (jobTimeout == null || jobTimeout.isNegative()) {
+        throw new IllegalArgumentException(
+            "jobTimeout (" + jobTimeout + ") must be positive, or zero for no watchdog");
+      }
+      if (maxCallsPerChild < 0) {
+        throw new IllegalArgumentException(
+            "maxCallsPerChild (" + maxCallsPerChild + ") must be >= 0 (0: never recycle)");
+      }
+      long jitter = recycleJitter != null ? recycleJitter : maxCallsPerChild / 10;
+      if (jitter < 0) {
+        throw new IllegalArgumentException("recycleJitter (" + jitter + ") must be >= 0");
+      }
+      if (daemon && logFile != null && !logFile.isAbsolute()) {
+        logFile = logFile.toAbsolutePath();
+      }
+      if (pidFile != null && !pidFile.isAbsolute()) {
+        pidFile = pidFile.toAbsolutePath();
+      }
+      if (childLogDirectory != null) {
+        childLogDirectory = childLogDirectory.toAbsolutePath();
+        if (!Files.isDirectory(childLogDirectory) || !Files.isWritable(childLogDirectory)) {
+          throw new IllegalArgumentException(
+              "childLogDirectory " + childLogDirectory + " is not a writable directory");
+        }
+      }
       positive("readTimeout", readTimeout);
       positive("gracefulTimeout", gracefulTimeout);
       positive("startTimeout", startTimeout);
@@ -351,15 +485,39 @@ public final class PreforkServer implements AutoCloseable {
               minChildren,
               maxChildren,
               threadsPerChild,
+              minSpare,
+              spareCap,
               shmKey,
               jobClassName,
               childJvmOptions,
               javaExecutable,
-              childClassPath,
+              absoluteClassPath(childClassPath),
               readTimeout,
+              jobTimeout,
+              maxCallsPerChild,
+              jitter,
               gracefulTimeout,
               startTimeout,
-              handleSignals));
+              handleSignals,
+              daemon,
+              pidFile,
+              logFile,
+              childLogDirectory));
+    }
+
+    /** Children may run in another directory (daemon mode: /): make every entry absolute. */
+    private static String absoluteClassPath(String classPath) {
+      StringBuilder sb = new StringBuilder();
+      for (String entry : classPath.split(java.io.File.pathSeparator)) {
+        if (entry.isEmpty()) {
+          continue;
+        }
+        if (sb.length() > 0) {
+          sb.append(java.io.File.pathSeparatorChar);
+        }
+        sb.append(Path.of(entry).toAbsolutePath());
+      }
+      return sb.toString();
     }
 
     private static void positive(String name, Duration value) {

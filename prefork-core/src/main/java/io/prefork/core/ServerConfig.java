@@ -13,17 +13,31 @@ record ServerConfig(
     int minChildren,
     int maxChildren,
     int threadsPerChild,
+    int minSpare,
+    int maxSpare,
     int shmKey,
     String jobClassName,
     List<String> childJvmOptions,
     Path javaExecutable,
     String childClassPath,
     Duration readTimeout,
+    Duration jobTimeout,
+    long maxCallsPerChild,
+    long recycleJitter,
     Duration gracefulTimeout,
     Duration startTimeout,
-    boolean handleSignals) {
+    boolean handleSignals,
+    boolean daemon,
+    Path pidFile,
+    Path logFile,
+    Path childLogDirectory) {
 
   ServerConfig {
     childJvmOptions = List.copyOf(childJvmOptions);
+  }
+
+  /** The watchdog is on. */
+  boolean watchdog() {
+    return !jobTimeout.isZero();
   }
 }

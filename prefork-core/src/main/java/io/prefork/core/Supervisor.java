@@ -19,15 +19,22 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The master: one thread that spawns, reaps and replaces children, grows the pool, takes commands
- * and keeps the table's header fresh. Everything that changes the pool happens on this thread;
- * other threads (API calls, signal handlers) only queue commands for it.
+ * The master: one thread that spawns, reaps and replaces children, keeps the pool between its
+ * bounds, watches for hung jobs, takes commands and keeps the table's header fresh. Everything that
+ * changes the pool happens on this thread; other threads (API calls, signal handlers) only queue
+ * commands for it.
+ *
+ * <p>Replacing a child (restart, recycling) never lowers capacity: a replacement is spawned first,
+ * and the old child is asked to exit only once its replacement accepts. Only when the pool is full
+ * is one old child retired first, one at a time, while the others keep accepting.
  */
 final class Supervisor {
   private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
@@ -38,11 +45,25 @@ final class Supervisor {
   /** While stopping, the master reaps more often so it is gone soon after its last child. */
   static final long STOPPING_TICK_MILLIS = 5;
 
-  /** New children starting at once during a restart: child JVMs compete for the same cores. */
-  static final int RESTART_PARALLELISM = 2;
+  /** Replacements starting at once: child JVMs compete for the same cores. */
+  static final int REPLACE_PARALLELISM = 2;
 
-  /** Spawns per tick when refilling the pool, so one tick stays short. */
-  static final int MAX_SPAWNS_PER_TICK = 8;
+  /** The most children spawned in one tick when short of spares (httpd's is 32 per second). */
+  static final int MAX_SPAWN_RATE = 8;
+
+  /** Idle workers above maxSpare for this long retire one child (then again after as long). */
+  static final long SURPLUS_RETIRE_MILLIS = 1_000;
+
+  /** A child that dies within this time of its spawn counts towards a crash loop. */
+  static final long CRASH_WINDOW_MILLIS = 10_000;
+
+  /** Crash-loop backoff: first delay, doubled per crash in a row, up to the maximum. */
+  static final long BACKOFF_FIRST_MILLIS = 100;
+
+  static final long BACKOFF_MAX_MILLIS = 10_000;
+
+  /** After asking a hung child for a thread dump, how long it gets to write it. */
+  static final long DUMP_GRACE_MILLIS = 1_000;
 
   private enum Phase {
     RUNNING,
@@ -55,35 +76,51 @@ final class Supervisor {
   private final ListenSocket socket;
   private final MasterTable table;
   private final ChildLauncher launcher;
+  private final ChildOutput output;
+  private final ServerEvents events;
   private final ChildProcess[] byIndex;
   private final Map<Integer, ChildProcess> byPid = new LinkedHashMap<>();
   private final LinkedBlockingQueue<Command> requests = new LinkedBlockingQueue<>();
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final Thread thread;
-
-  private final java.util.function.Consumer<Command> signalSink = this::request;
+  private final Consumer<Command> signalSink = this::request;
   private final Thread shutdownHook = new Thread(this::onJvmExit, "prefork-shutdown");
 
   private Phase phase = Phase.RUNNING;
   private long generation = 1;
-  private int target;
+
+  /** The pool's floor: minChildren, raised and lowered by ADD_CHILD / REMOVE_CHILD. */
+  private int floor;
+
   private long stopDeadlineNanos;
-  private int restartReadyUnpaired;
+  private int replacementsStarting;
+  private int replacementsReady;
+  private int spawnRate = 1;
+  private long surplusSinceMillis;
+  private int crashesInARow;
+  private long backoffUntilMillis;
+  private boolean backoffLogged;
+  private volatile String failure;
   private boolean cleanedUp;
 
-  private Supervisor(ServerConfig config, ListenSocket socket, MasterTable table) {
+  private Supervisor(
+      ServerConfig config, ListenSocket socket, MasterTable table, ServerEvents events) {
     this.config = config;
     this.socket = socket;
     this.table = table;
+    this.events = events;
     this.launcher = new ChildLauncher(config, socket.fd());
+    this.output =
+        new ChildOutput(
+            config.threadsPerChild(), config.childLogDirectory(), ShmKeys.toHex(config.shmKey()));
     this.byIndex = new ChildProcess[config.maxChildren()];
-    this.target = config.minChildren();
+    this.floor = config.minChildren();
     this.thread = new Thread(this::run, "prefork-master-" + ShmKeys.toHex(config.shmKey()));
   }
 
   /** Binds, creates the table, starts the master thread and waits until the pool is ready. */
-  static Supervisor start(ServerConfig config) {
+  static Supervisor start(ServerConfig config, List<ServerEvents> observers) {
     ListenSocket socket = ListenSocket.bind(config.bindAddress(), config.port(), config.backlog());
     MasterTable table;
     try {
@@ -95,7 +132,7 @@ final class Supervisor {
       socket.close();
       throw e;
     }
-    Supervisor s = new Supervisor(config, socket, table);
+    Supervisor s = new Supervisor(config, socket, table, ServerEvents.all(observers));
     table.generation(s.generation);
     log.info(
         "master pid {} listening on {} (shm key {}, job {}, children {}..{}, {} thread(s) each)",
@@ -109,7 +146,7 @@ final class Supervisor {
     if (config.handleSignals()) {
       MasterSignals.register(s.signalSink);
     }
-    s.installShutdownHook();
+    Runtime.getRuntime().addShutdownHook(s.shutdownHook);
     s.thread.start();
     s.awaitReady();
     return s;
@@ -125,10 +162,6 @@ final class Supervisor {
         config.backlog());
   }
 
-  private void installShutdownHook() {
-    Runtime.getRuntime().addShutdownHook(shutdownHook);
-  }
-
   /**
    * The JVM exits (System.exit, or a signal the master does not handle): stop gracefully but
    * briefly, so no child outlives us and the table is not left behind.
@@ -140,8 +173,8 @@ final class Supervisor {
     log.info("the JVM is exiting: stopping the prefork server");
     request(Command.WAIT_DOWN);
     try {
-      if (!terminated.await(
-          Math.min(config.gracefulTimeout().toMillis(), 5_000), TimeUnit.MILLISECONDS)) {
+      long millis = Math.min(config.gracefulTimeout().toMillis(), 5_000);
+      if (!terminated.await(millis, TimeUnit.MILLISECONDS)) {
         request(Command.FORCE_DOWN);
         terminated.await(5, TimeUnit.SECONDS);
       }
@@ -192,6 +225,11 @@ final class Supervisor {
     return terminated.getCount() == 0;
   }
 
+  /** Why the master stopped on its own (a job that cannot start), or null. */
+  String failure() {
+    return failure;
+  }
+
   boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     return terminated.await(timeout, unit);
   }
@@ -219,19 +257,21 @@ final class Supervisor {
           if (byPid.isEmpty()) {
             break;
           }
+          watchdog();
           if (System.nanoTime() - stopDeadlineNanos > 0) {
-            killAll(phase == Phase.STOPPING ? "graceful timeout passed" : "force-down");
+            killAll(phase == Phase.STOPPING ? "the graceful timeout passed" : "force-down");
           }
         } else {
-          watchReadiness();
-          if (phase == Phase.RESTARTING) {
-            restartStep();
-          }
-          managePool();
+          watchReadiness(now);
+          watchdog();
+          markRecycling();
+          replace();
+          keepSpares(now);
+          finishRestart();
         }
-        publishListenQueue();
-        Command next =
-            requests.poll(stopping() ? STOPPING_TICK_MILLIS : TICK_MILLIS, TimeUnit.MILLISECONDS);
+        publish();
+        long wait = stopping() ? STOPPING_TICK_MILLIS : TICK_MILLIS;
+        Command next = requests.poll(wait, TimeUnit.MILLISECONDS);
         while (next != null) {
           handle(next);
           next = requests.poll();
@@ -241,7 +281,8 @@ final class Supervisor {
           "master stopped: all children gone, shm key {} removed", ShmKeys.toHex(config.shmKey()));
     } catch (Throwable t) {
       log.error("the master thread failed; killing its children and removing the table", t);
-      ready.completeExceptionally(new PreforkException("the master failed: " + t, t));
+      failure = "the master failed: " + t;
+      ready.completeExceptionally(new PreforkException(failure, t));
     } finally {
       cleanUp();
     }
@@ -256,8 +297,8 @@ final class Supervisor {
       case WAIT_DOWN -> waitDown();
       case FORCE_DOWN -> forceDown();
       case RESTART -> restart();
-      case ADD_CHILD -> resize(+1);
-      case REMOVE_CHILD -> resize(-1);
+      case ADD_CHILD -> addChild();
+      case REMOVE_CHILD -> removeChild();
       case NONE -> {}
     }
   }
@@ -269,6 +310,7 @@ final class Supervisor {
     log.info("wait-down: {} children finish their connections, then exit", byPid.size());
     phase = Phase.STOPPING;
     table.masterState(MasterState.STOPPING);
+    events.stopping();
     stopDeadlineNanos = System.nanoTime() + config.gracefulTimeout().toNanos();
     for (ChildProcess child : List.copyOf(byPid.values())) {
       askToExit(child, ExitRequest.STOP);
@@ -281,6 +323,9 @@ final class Supervisor {
       return;
     }
     log.info("force-down: killing {} children now", byPid.size());
+    if (!stopping()) {
+      events.stopping();
+    }
     phase = Phase.FORCE_STOPPING;
     table.masterState(MasterState.FORCE_STOPPING);
     stopDeadlineNanos = System.nanoTime();
@@ -296,48 +341,85 @@ final class Supervisor {
     generation++;
     table.generation(generation);
     phase = Phase.RESTARTING;
-    restartReadyUnpaired = 0;
     table.masterState(MasterState.RESTARTING);
+    int marked = 0;
+    for (ChildProcess c : byPid.values()) {
+      if (!c.leaving() && c.generation < generation) {
+        c.replaceFor = ExitRequest.RESTART;
+        marked++;
+      }
+    }
+    events.restarting(true);
     log.info(
         "restart: replacing {} children by generation {}; the socket stays open",
-        liveCount(),
+        marked,
         generation);
   }
 
-  private void resize(int delta) {
+  private void finishRestart() {
+    if (phase != Phase.RESTARTING) {
+      return;
+    }
+    for (ChildProcess c : byPid.values()) {
+      if (c.generation < generation) {
+        return;
+      }
+    }
+    phase = Phase.RUNNING;
+    table.masterState(MasterState.RUNNING);
+    table.countRestart();
+    events.restarting(false);
+    log.info("restart complete: {} children in generation {}", liveCount(), generation);
+  }
+
+  /** Aborts a restart whose new generation cannot start: the old one keeps serving. */
+  private void abortRestart(String why) {
+    phase = Phase.RUNNING;
+    table.masterState(MasterState.RUNNING);
+    for (ChildProcess c : byPid.values()) {
+      c.replaceFor = ExitRequest.NONE;
+    }
+    replacementsStarting = 0;
+    replacementsReady = 0;
+    events.restarting(false);
+    log.error(
+        "restart aborted: {}; the running children (generation {} and older) keep serving",
+        why,
+        generation - 1);
+  }
+
+  private void addChild() {
     if (stopping()) {
       return;
     }
-    int wanted = Math.max(config.minChildren(), Math.min(config.maxChildren(), target + delta));
-    if (wanted == target) {
-      log.info(
-          "pool stays at {} children (bounds {}..{})",
-          target,
-          config.minChildren(),
-          config.maxChildren());
+    if (floor >= config.maxChildren()) {
+      log.info("one child more: the pool is at maxChildren ({})", config.maxChildren());
       return;
     }
-    target = wanted;
-    log.info("pool target is now {} children", target);
-    if (delta < 0) {
-      retireSurplus();
-    }
+    floor++;
+    log.info("one child more: the pool keeps at least {} children", floor);
   }
 
-  /** Retires idle children beyond the target, newest first. */
-  private void retireSurplus() {
-    List<ChildProcess> live = live();
-    live.sort(Comparator.comparingLong((ChildProcess c) -> c.spawnedAtNanos).reversed());
-    for (ChildProcess child : live) {
-      if (liveCount() <= target) {
-        return;
-      }
-      askToExit(child, ExitRequest.RETIRE);
+  private void removeChild() {
+    if (stopping()) {
+      return;
+    }
+    if (floor > config.minChildren()) {
+      floor--;
+    }
+    if (liveCount() <= config.minChildren()) {
+      log.info("one child less: the pool is at minChildren ({})", config.minChildren());
+      return;
+    }
+    ChildProcess victim = pickToRetire();
+    if (victim != null) {
+      log.info("one child less: retiring {}", victim);
+      askToExit(victim, ExitRequest.RETIRE);
     }
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Children
+  // Children coming and going
 
   private void reap() {
     int[] status = new int[1];
@@ -362,127 +444,323 @@ final class Supervisor {
     byPid.remove(child.pid);
     byIndex[child.index] = null;
     long now = System.currentTimeMillis();
-    for (int slot : slotsOf(child)) {
+    for (int slot : slotsOf(child.index)) {
       table.release(slot, now);
     }
-    if (child.leaving() || stopping()) {
-      log.info(
-          "{} exited ({}): {}",
-          child,
-          child.killed ? "killed" : child.exitRequest.name().toLowerCase(),
-          exit);
+    if (child.replacement && !child.ready) {
+      replacementsStarting = Math.max(0, replacementsStarting - 1);
+    }
+    ExitCause cause;
+    if (child.killed()) {
+      cause = child.killCause;
+    } else if (child.exitRequest != ExitRequest.NONE || stopping()) {
+      cause = ExitCause.REQUESTED;
+    } else {
+      cause = ExitCause.CRASHED;
+    }
+    events.exited(child, exit, cause);
+    if (cause != ExitCause.CRASHED) {
+      log.info("{} exited ({}): {}", child, reasonOf(child), exit);
       return;
     }
     table.countCrash();
-    if (!ready.isDone()
-        && (exit.exitCode() == ExitStatus.JOB_FAILED
-            || exit.exitCode() == ExitStatus.CHILD_FAILED)) {
-      ready.completeExceptionally(
-          new PreforkException(
-              child
-                  + " could not start job "
-                  + config.jobClassName()
-                  + ": "
-                  + exit
-                  + "; the child's error output above says why"));
-      forceDown();
-      return;
-    }
-    log.warn("{} died: {}; respawning", child, exit);
-  }
-
-  private void managePool() {
-    int live = liveCount();
-    int budget = MAX_SPAWNS_PER_TICK;
-    while (live < target && budget-- > 0 && spawn()) {
-      live++;
-    }
-    if (live < config.maxChildren()
-        && startingCount() == 0
-        && idleWorkers() == 0
-        && live >= target) {
-      target = live + 1;
-      log.info("all {} children are busy: growing the pool to {}", live, target);
-      spawn();
-    }
-  }
-
-  /** One step of a rolling restart: a ready new child lets one old child retire. */
-  private void restartStep() {
-    List<ChildProcess> old = new ArrayList<>();
-    int retiring = 0;
-    int newStarting = 0;
-    for (ChildProcess c : byPid.values()) {
-      if (c.generation < generation) {
-        if (!c.leaving()) {
-          old.add(c);
-        } else if (c.exitRequest == ExitRequest.RESTART) {
-          retiring++;
-        }
-      } else if (!c.ready && !c.leaving()) {
-        newStarting++;
+    boolean jobFailed = exit.exitCode() == ExitStatus.JOB_FAILED;
+    if (jobFailed || exit.exitCode() == ExitStatus.CHILD_FAILED) {
+      String why =
+          child
+              + " could not start job "
+              + config.jobClassName()
+              + ": "
+              + exit
+              + "; the child's error output above says why";
+      if (!ready.isDone()) {
+        failWith(why);
+        return;
+      }
+      if (phase == Phase.RESTARTING && child.generation == generation) {
+        abortRestart(why);
+        return;
+      }
+      if (jobFailed && readyCount() == 0) {
+        failWith(why + "; no child is serving, so the server stops");
+        return;
       }
     }
-    // Idle ones first: they leave at once; busy ones finish their connection first.
-    old.sort(
-        Comparator.comparing((ChildProcess c) -> !isIdle(c))
-            .thenComparingLong(c -> c.spawnedAtNanos));
-    while (restartReadyUnpaired > 0 && !old.isEmpty()) {
-      askToExit(old.remove(0), ExitRequest.RESTART);
-      restartReadyUnpaired--;
-      retiring++;
-    }
-    if (old.isEmpty()) {
-      if (retiring == 0 && oldGenerationCount() == 0) {
-        phase = Phase.RUNNING;
-        restartReadyUnpaired = 0;
-        table.masterState(MasterState.RUNNING);
-        table.countRestart();
-        log.info("restart complete: {} children in generation {}", liveCount(), generation);
-      }
-      return;
-    }
-    int toSpawn = old.size() - newStarting;
-    while (toSpawn > 0 && newStarting < RESTART_PARALLELISM && spawn()) {
-      newStarting++;
-      toSpawn--;
-    }
-    if (toSpawn > 0 && newStarting == 0 && retiring == 0 && freeIndex() < 0) {
-      // The pool is full: make room by retiring one old child; the others keep accepting.
-      askToExit(old.get(0), ExitRequest.RESTART);
+    long lived = now - child.spawnedAtMillis;
+    if (lived < CRASH_WINDOW_MILLIS) {
+      crashesInARow++;
+      long delay =
+          crashesInARow <= 1
+              ? 0
+              : Math.min(
+                  BACKOFF_MAX_MILLIS, BACKOFF_FIRST_MILLIS << Math.min(20, crashesInARow - 2));
+      backoffUntilMillis = now + delay;
+      table.spawnBackoffUntil(delay == 0 ? 0 : backoffUntilMillis);
+      backoffLogged = false;
+      log.warn(
+          "{} died {} ms after its start: {}; {} crash(es) in a row, next spawn in {} ms",
+          child,
+          lived,
+          exit,
+          crashesInARow,
+          delay);
+    } else {
+      log.warn("{} died: {}; replacing it", child, exit);
     }
   }
 
-  /**
-   * Marks children ready once all their workers accept; pairs new ones with old during a restart.
-   */
-  private void watchReadiness() {
-    int readyCount = 0;
+  private void failWith(String why) {
+    log.error(why);
+    failure = why;
+    ready.completeExceptionally(new PreforkException(why));
+    forceDown();
+  }
+
+  private static String reasonOf(ChildProcess child) {
+    if (child.killed()) {
+      return "killed: " + child.killCause.label();
+    }
+    return child.exitRequest.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Marks children ready once all their workers accept; replacements become capacity. */
+  private void watchReadiness(long now) {
     for (ChildProcess c : byPid.values()) {
       if (!c.ready && allSlotsAccepting(c)) {
         c.ready = true;
         c.readyAtNanos = System.nanoTime();
-        log.debug("{} accepting after {} ms", c, (c.readyAtNanos - c.spawnedAtNanos) / 1_000_000);
-        if (phase == Phase.RESTARTING && c.generation == generation) {
-          restartReadyUnpaired++;
+        long startup = c.readyAtNanos - c.spawnedAtNanos;
+        log.debug("{} accepting after {} ms", c, startup / 1_000_000);
+        events.childReady(c, startup);
+        if (c.replacement) {
+          replacementsStarting = Math.max(0, replacementsStarting - 1);
+          replacementsReady++;
         }
       }
-      if (c.ready) {
-        readyCount++;
+      if (crashesInARow > 0 && c.ready && now - c.spawnedAtMillis >= CRASH_WINDOW_MILLIS) {
+        log.info("{} has served for {} s: the crash loop is over", c, CRASH_WINDOW_MILLIS / 1000);
+        crashesInARow = 0;
+        backoffUntilMillis = 0;
+        table.spawnBackoffUntil(0);
       }
     }
-    if (!ready.isDone() && readyCount >= config.minChildren()) {
+    if (!ready.isDone() && readyCount() >= config.minChildren()) {
       table.masterState(phase == Phase.RESTARTING ? MasterState.RESTARTING : MasterState.RUNNING);
       log.info(
           "ready: {} children accepting on {} (master pid {})",
-          readyCount,
+          readyCount(),
           socket,
           ProcessHandle.current().pid());
       ready.complete(null);
+      events.ready(view());
     }
   }
 
-  private boolean spawn() {
+  /** A child busy on one connection past the job timeout: a thread dump first, then a kill. */
+  private void watchdog() {
+    if (!config.watchdog()) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    long limit = config.jobTimeout().toMillis();
+    for (ChildProcess c : byPid.values()) {
+      if (c.killed()) {
+        continue;
+      }
+      if (c.dumpRequestedAtNanos != 0) {
+        if (System.nanoTime() - c.dumpRequestedAtNanos >= DUMP_GRACE_MILLIS * 1_000_000) {
+          kill(c, ExitCause.WATCHDOG);
+        }
+        continue;
+      }
+      for (int slot : slotsOf(c.index)) {
+        if (table.state(slot) != SlotState.BUSY) {
+          continue;
+        }
+        long busy = now - table.stateSinceMillis(slot);
+        if (busy > limit) {
+          log.warn(
+              "watchdog: slot {} (pid {}) has been busy on one connection for {} s, more than the"
+                  + " job timeout of {} s; its thread dump goes to {}; killing and replacing it",
+              slot,
+              c.pid,
+              String.format("%.1f", busy / 1000.0),
+              String.format("%.1f", limit / 1000.0),
+              output.describe(c.index, c.pid));
+          c.dumpRequestedAtNanos = System.nanoTime();
+          Posix.get().kill(c.pid, Posix.SIGQUIT);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Children that served their call limit are marked for replacement. */
+  private void markRecycling() {
+    if (config.maxCallsPerChild() <= 0) {
+      return;
+    }
+    for (ChildProcess c : byPid.values()) {
+      if (c.leaving() || c.replaceFor != ExitRequest.NONE || c.callLimit <= 0) {
+        continue;
+      }
+      long calls = 0;
+      for (int slot : slotsOf(c.index)) {
+        calls += table.calls(slot);
+      }
+      if (calls >= c.callLimit) {
+        c.replaceFor = ExitRequest.RECYCLE;
+        log.info("{} served {} connections (its limit {}): recycling it", c, calls, c.callLimit);
+      }
+    }
+  }
+
+  /**
+   * Replaces marked children: spawns replacements, and each replacement that accepts lets one
+   * marked child retire. When the pool is full, one marked child retires first.
+   */
+  private void replace() {
+    List<ChildProcess> marked = new ArrayList<>();
+    int retiring = 0;
+    for (ChildProcess c : byPid.values()) {
+      if (c.leaving()) {
+        if (c.exitRequest == ExitRequest.RESTART || c.exitRequest == ExitRequest.RECYCLE) {
+          retiring++;
+        }
+      } else if (c.replaceFor != ExitRequest.NONE) {
+        marked.add(c);
+      }
+    }
+    if (marked.isEmpty()) {
+      replacementsReady = 0; // surplus capacity, if any, is the spare policy's business
+      return;
+    }
+    // Idle ones first: they leave at once; busy ones finish their connection first.
+    marked.sort(
+        Comparator.comparing((ChildProcess c) -> !isIdle(c))
+            .thenComparingLong(c -> c.spawnedAtNanos));
+    while (replacementsReady > 0 && !marked.isEmpty()) {
+      ChildProcess old = marked.remove(0);
+      askToExit(old, old.replaceFor);
+      replacementsReady--;
+      retiring++;
+    }
+    int wanted = marked.size() - replacementsStarting - replacementsReady;
+    while (wanted > 0
+        && replacementsStarting < REPLACE_PARALLELISM
+        && !backingOff()
+        && spawn(true)) {
+      replacementsStarting++;
+      wanted--;
+    }
+    if (wanted > 0 && replacementsStarting == 0 && retiring == 0 && freeIndex() < 0) {
+      ChildProcess old = marked.get(0);
+      log.debug("the pool is full: retiring {} before its replacement starts", old);
+      askToExit(old, old.replaceFor);
+    }
+  }
+
+  /**
+   * Keeps at least the floor of children and {@code minSpare} idle workers (spawning 1, 2, 4 ...
+   * per tick while short), and retires one idle child per second while more than {@code maxSpare}
+   * workers stay idle.
+   */
+  private void keepSpares(long now) {
+    int live = liveCount();
+    int threads = config.threadsPerChild();
+    int idle = 0;
+    int starting = 0;
+    for (ChildProcess c : byPid.values()) {
+      if (c.leaving()) {
+        continue;
+      }
+      if (!c.ready) {
+        starting += threads;
+        continue;
+      }
+      for (int slot : slotsOf(c.index)) {
+        if (table.state(slot) == SlotState.IDLE) {
+          idle++;
+        }
+      }
+    }
+    int belowFloor = floor - live;
+    int shortOfSpares = config.minSpare() - idle - starting;
+    int toSpawn =
+        Math.max(
+            belowFloor,
+            shortOfSpares > 0 ? Math.min(spawnRate, ceilDiv(shortOfSpares, threads)) : 0);
+    toSpawn = Math.min(toSpawn, config.maxChildren() - live);
+    if (toSpawn > 0 && backingOff()) {
+      if (!backoffLogged) {
+        backoffLogged = true;
+        log.info("crash-loop backoff: no spawn before {} ms from now", backoffUntilMillis - now);
+      }
+      toSpawn = 0;
+    }
+    int spawned = 0;
+    while (spawned < toSpawn && spawn(false)) {
+      spawned++;
+    }
+    if (shortOfSpares > 0 && belowFloor <= 0 && spawned > 0) {
+      log.info(
+          "{} idle worker(s), fewer than minSpare {}: spawned {} child(ren), {} in the pool",
+          idle,
+          config.minSpare(),
+          spawned,
+          liveCount());
+      spawnRate = Math.min(MAX_SPAWN_RATE, spawnRate * 2);
+    } else if (shortOfSpares <= 0) {
+      spawnRate = 1;
+    }
+    if (idle > config.maxSpare() && live > floor) {
+      if (surplusSinceMillis == 0) {
+        surplusSinceMillis = now;
+      } else if (now - surplusSinceMillis >= SURPLUS_RETIRE_MILLIS) {
+        ChildProcess victim = pickToRetire();
+        if (victim != null) {
+          log.info(
+              "{} idle workers, more than maxSpare {}: retiring {}",
+              idle,
+              config.maxSpare(),
+              victim);
+          askToExit(victim, ExitRequest.RETIRE);
+        }
+        surplusSinceMillis = now;
+      }
+    } else {
+      surplusSinceMillis = 0;
+    }
+  }
+
+  private boolean backingOff() {
+    return System.currentTimeMillis() < backoffUntilMillis;
+  }
+
+  /**
+   * An idle child to retire: one marked for replacement if any (it goes anyway), else the one that
+   * served least (warm children keep serving).
+   */
+  private ChildProcess pickToRetire() {
+    ChildProcess best = null;
+    long bestCalls = Long.MAX_VALUE;
+    for (ChildProcess c : byPid.values()) {
+      if (c.leaving() || !c.ready || !isIdle(c)) {
+        continue;
+      }
+      long calls = c.replaceFor != ExitRequest.NONE ? -1 : 0;
+      for (int slot : slotsOf(c.index)) {
+        calls += c.replaceFor != ExitRequest.NONE ? 0 : table.calls(slot);
+      }
+      if (calls < bestCalls) {
+        best = c;
+        bestCalls = calls;
+      }
+    }
+    return best;
+  }
+
+  private boolean spawn(boolean replacement) {
     int index = freeIndex();
     if (index < 0) {
       return false;
@@ -493,24 +771,44 @@ final class Supervisor {
       table.reserve(slots.get(w), w, generation, now);
     }
     int pid;
+    int[] pipe = null;
     try {
-      pid = launcher.spawn(index, generation);
+      pipe = output.newPipe();
+      pid = launcher.spawn(index, generation, pipe[1]);
+      output.attach(pipe, index, pid);
     } catch (PreforkException e) {
+      if (pipe != null) {
+        output.abandon(pipe);
+      }
       for (int slot : slots) {
         table.release(slot, now);
       }
       log.error("cannot spawn a child: {}", e.getMessage());
+      crashesInARow++;
+      backoffUntilMillis = now + BACKOFF_MAX_MILLIS;
       return false;
     }
     for (int slot : slots) {
       table.pid(slot, pid);
     }
-    ChildProcess child = new ChildProcess(pid, index, generation, System.nanoTime());
+    ChildProcess child =
+        new ChildProcess(pid, index, generation, System.nanoTime(), now, callLimit(), replacement);
     byIndex[index] = child;
     byPid.put(pid, child);
     table.countSpawn();
-    log.info("spawned {}", child);
+    events.spawned(child);
+    log.info("spawned {}{}", child, replacement ? " as a replacement" : "");
     return true;
+  }
+
+  /** maxCallsPerChild plus a random jitter, so children do not all recycle at once. */
+  private long callLimit() {
+    if (config.maxCallsPerChild() <= 0) {
+      return 0;
+    }
+    long jitter = config.recycleJitter();
+    return config.maxCallsPerChild()
+        + (jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter + 1) : 0);
   }
 
   private void askToExit(ChildProcess child, ExitRequest reason) {
@@ -518,7 +816,7 @@ final class Supervisor {
       return;
     }
     child.exitRequest = reason;
-    for (int slot : slotsOf(child)) {
+    for (int slot : slotsOf(child.index)) {
       table.requestExit(slot, reason);
     }
     // The signal wakes a child blocked in accept; the request in the table says why.
@@ -526,22 +824,47 @@ final class Supervisor {
     log.debug("asked {} to exit ({})", child, reason);
   }
 
+  private void kill(ChildProcess child, ExitCause cause) {
+    if (!child.killed()) {
+      child.killCause = cause;
+      // Only pids this master spawned: never a pid read from shared memory.
+      Posix.get().kill(child.pid, Posix.SIGKILL);
+    }
+  }
+
   private void killAll(String why) {
     for (ChildProcess child : byPid.values()) {
-      if (!child.killed) {
-        child.killed = true;
-        // Only pids this master spawned: never a pid read from shared memory.
-        Posix.get().kill(child.pid, Posix.SIGKILL);
-      }
+      kill(child, ExitCause.KILLED);
     }
     log.debug("killed all children: {}", why);
   }
 
-  private void publishListenQueue() {
+  private void publish() {
     int[] queue = socket.acceptQueue();
     if (queue != null) {
       table.listenQueue(queue[0], queue[1]);
     }
+    events.tick(view());
+  }
+
+  private ServerView view() {
+    int idle = 0;
+    int busy = 0;
+    int starting = 0;
+    for (ChildProcess c : byPid.values()) {
+      if (!c.ready) {
+        starting++;
+      }
+      for (int slot : slotsOf(c.index)) {
+        SlotState s = table.state(slot);
+        if (s == SlotState.IDLE) {
+          idle++;
+        } else if (s == SlotState.BUSY) {
+          busy++;
+        }
+      }
+    }
+    return new ServerView(idle, busy, byPid.size(), starting, generation);
   }
 
   private void cleanUp() {
@@ -553,7 +876,7 @@ final class Supervisor {
     }
     try {
       if (!byPid.isEmpty()) {
-        killAll("master stopping");
+        killAll("the master is stopping");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (!byPid.isEmpty() && System.nanoTime() < deadline) {
           reap();
@@ -564,6 +887,7 @@ final class Supervisor {
       log.error("error while killing children", t);
     } finally {
       try {
+        output.close();
         table.close();
       } finally {
         socket.close();
@@ -574,6 +898,7 @@ final class Supervisor {
         } catch (IllegalStateException e) {
           // The JVM is already shutting down: the hook is running or done.
         }
+        events.stopped();
         terminated.countDown();
       }
     }
@@ -581,16 +906,6 @@ final class Supervisor {
 
   // ---------------------------------------------------------------------------------------------
   // Reading the pool
-
-  private List<ChildProcess> live() {
-    List<ChildProcess> live = new ArrayList<>();
-    for (ChildProcess c : byPid.values()) {
-      if (!c.leaving()) {
-        live.add(c);
-      }
-    }
-    return live;
-  }
 
   private int liveCount() {
     int n = 0;
@@ -602,44 +917,18 @@ final class Supervisor {
     return n;
   }
 
-  private int startingCount() {
+  private int readyCount() {
     int n = 0;
     for (ChildProcess c : byPid.values()) {
-      if (!c.ready && !c.leaving()) {
+      if (c.ready && !c.leaving()) {
         n++;
       }
     }
     return n;
-  }
-
-  private int oldGenerationCount() {
-    int n = 0;
-    for (ChildProcess c : byPid.values()) {
-      if (c.generation < generation) {
-        n++;
-      }
-    }
-    return n;
-  }
-
-  /** Idle workers in children that still count as capacity. */
-  private int idleWorkers() {
-    int idle = 0;
-    for (ChildProcess c : byPid.values()) {
-      if (c.leaving()) {
-        continue;
-      }
-      for (int slot : slotsOf(c)) {
-        if (table.state(slot) == SlotState.IDLE) {
-          idle++;
-        }
-      }
-    }
-    return idle;
   }
 
   private boolean isIdle(ChildProcess c) {
-    for (int slot : slotsOf(c)) {
+    for (int slot : slotsOf(c.index)) {
       if (table.state(slot) != SlotState.IDLE) {
         return false;
       }
@@ -648,7 +937,7 @@ final class Supervisor {
   }
 
   private boolean allSlotsAccepting(ChildProcess c) {
-    for (int slot : slotsOf(c)) {
+    for (int slot : slotsOf(c.index)) {
       if (!table.state(slot).isAccepting()) {
         return false;
       }
@@ -665,10 +954,6 @@ final class Supervisor {
     return -1;
   }
 
-  private List<Integer> slotsOf(ChildProcess child) {
-    return slotsOf(child.index);
-  }
-
   private List<Integer> slotsOf(int index) {
     int workers = config.threadsPerChild();
     List<Integer> slots = new ArrayList<>(workers);
@@ -676,6 +961,10 @@ final class Supervisor {
       slots.add(index * workers + w);
     }
     return slots;
+  }
+
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
   }
 
   private static void sleep(long millis) {

@@ -1,0 +1,18 @@
+package io.prefork.core;
+
+/** Why a child is gone, as the master counts it. */
+enum ExitCause {
+  /** It was asked to exit (restart, recycling, retiring, stopping) and did. */
+  REQUESTED,
+  /** The watchdog killed it: busy on one connection longer than the job timeout. */
+  WATCHDOG,
+  /** A force-down (or the master stopping) killed it. */
+  KILLED,
+  /** It died without being asked to: a crash, an exit of its own, an out-of-memory. */
+  CRASHED;
+
+  /** The label used in logs and metrics. */
+  String label() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}
