@@ -60,7 +60,44 @@ public final class PreforkServer implements AutoCloseable {
     if (supervisor != null) {
       throw new IllegalStateException("the server was already started");
     }
-    supervisor = Supervisor.start(config, List.of());
+    if (config.daemon() && !Daemon.inDaemon()) {
+      if (config.pidFile() != null) {
+        PidFile.checkFree(config.pidFile());
+      }
+      Daemon.launch(); // exits this JVM once the daemon is ready, or throws
+    }
+    if (config.pidFile() != null) {
+      PidFile.checkFree(config.pidFile());
+    }
+    if (config.daemon()) {
+      Daemon.detach();
+    }
+    List<ServerEvents> observers = new java.util.ArrayList<>();
+    if (config.pidFile() != null) {
+      observers.add(
+          new ServerEvents() {
+            @Override
+            public void stopped() {
+              PidFile.remove(config.pidFile());
+            }
+          });
+    }
+    supervisor = Supervisor.start(config, observers);
+    if (config.pidFile() != null) {
+      PidFile.write(config.pidFile());
+    }
+    if (config.daemon()) {
+      Daemon.ready(
+          "prefork daemon pid "
+              + pid()
+              + " is ready on "
+              + ListenSocket.where(address(), port())
+              + " (shm key "
+              + ShmKeys.toHex(config.shmKey())
+              + (config.logFile() == null ? ", output discarded" : ", log " + config.logFile())
+              + ")",
+          config.logFile());
+    }
     return this;
   }
 

@@ -888,18 +888,23 @@ final class Supervisor {
     } finally {
       try {
         output.close();
-        table.close();
-      } finally {
         socket.close();
-        ready.completeExceptionally(new PreforkException("the server stopped before it was ready"));
-        MasterSignals.unregister(signalSink);
-        try {
-          Runtime.getRuntime().removeShutdownHook(shutdownHook);
-        } catch (IllegalStateException e) {
-          // The JVM is already shutting down: the hook is running or done.
-        }
+        // Before the table goes: a controller waiting for it to go sees everything else done.
         events.stopped();
-        terminated.countDown();
+      } finally {
+        try {
+          table.close();
+        } finally {
+          ready.completeExceptionally(
+              new PreforkException("the server stopped before it was ready"));
+          MasterSignals.unregister(signalSink);
+          try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+          } catch (IllegalStateException e) {
+            // The JVM is already shutting down: the hook is running or done.
+          }
+          terminated.countDown();
+        }
       }
     }
   }

@@ -1,31 +1,50 @@
 package io.prefork.core;
 
 import io.prefork.shm.ShmKeys;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
  * A master in its own JVM, for tests that kill or signal the master: {@code TestMaster KEY MIN MAX
- * [JOB]}. Prints {@code READY <port> <pid>} once serving, then runs until stopped.
+ * [name=value ...]} with names job, daemon, pidFile, logFile. Prints {@code READY <port> <pid>}
+ * once serving, then runs until stopped.
  */
 public final class TestMaster {
   private TestMaster() {}
 
   public static void main(String[] args) throws Exception {
-    PreforkServer server =
+    PreforkServer.Builder builder =
         PreforkServer.builder()
             .bindAddress("127.0.0.1")
             .port(0)
             .shmKey(ShmKeys.parse(args[0]))
             .minChildren(Integer.parseInt(args[1]))
             .maxChildren(Integer.parseInt(args[2]))
-            .job(args.length > 3 ? args[3] : TestJob.class.getName())
+            .job(TestJob.class)
             .gracefulTimeout(Duration.ofSeconds(10))
-            .handleSignals(true)
-            .build()
-            .start();
+            .handleSignals(true);
+    for (int i = 3; i < args.length; i++) {
+      String[] kv = args[i].split("=", 2);
+      switch (kv[0]) {
+        case "job" -> builder.job(kv[1]);
+        case "daemon" -> builder.daemon(Boolean.parseBoolean(kv[1]));
+        case "pidFile" -> builder.pidFile(Path.of(kv[1]));
+        case "logFile" -> builder.logFile(Path.of(kv[1]));
+        case "port" -> builder.port(Integer.parseInt(kv[1]));
+        default -> throw new IllegalArgumentException(args[i]);
+      }
+    }
+    PreforkServer server;
+    try {
+      server = builder.build().start();
+    } catch (PreforkException e) {
+      System.out.println("FAILED " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     System.out.println("READY " + server.port() + " " + server.pid());
     System.out.flush();
     server.awaitTermination();
-    System.out.println("STOPPED");
+    System.out.println("STOPPED " + server.failure().orElse("normally"));
   }
 }

@@ -1,0 +1,360 @@
+package io.prefork.core;
+
+import static io.prefork.core.ServerLifecycleTest.waitUntil;
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.prefork.shm.SharedStatusTable;
+import io.prefork.shm.ShmKeys;
+import io.prefork.shm.ShmSegment;
+import io.prefork.shm.SlotState;
+import io.prefork.shm.testing.JavaProcesses;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import net.openhft.chronicle.bytes.BytesStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Production hardening: timeouts, watchdog, recycling, backoff, spares, signals, security. */
+class HardeningTest {
+  @RegisterExtension final ServerCleanup cleanup = new ServerCleanup();
+  @RegisterExtension final JavaProcesses processes = new JavaProcesses();
+  @TempDir Path tmp;
+
+  @Test
+  void aClientThatSendsNothingOrTricklesIsCutAtTheReadTimeout() throws Exception {
+    PreforkServer server =
+        cleanup.start(
+            cleanup
+                .builder(TestJob.class)
+                .minChildren(1)
+                .maxChildren(1)
+                .readTimeout(Duration.ofMillis(800)));
+    try (ControlHandle control = server.control()) {
+      long start = System.nanoTime();
+      try (Socket silent = connect(server.port())) {
+        assertEquals(-1, silent.getInputStream().read(), "the server closes a silent connection");
+      }
+      long silentMillis = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(
+          silentMillis >= 700 && silentMillis < 5_000, "closed after " + silentMillis + " ms");
+
+      start = System.nanoTime();
+      try (Socket trickle = connect(server.port())) {
+        OutputStream out = trickle.getOutputStream();
+        InputStream in = trickle.getInputStream();
+        trickle.setSoTimeout(200);
+        int got = 0;
+        for (int i = 0; i < 50 && got != -1; i++) {
+          try {
+            out.write('p'); // a byte every 200 ms never completes a line
+            out.flush();
+          } catch (java.io.IOException reset) {
+            break;
+          }
+          try {
+            got = in.read();
+          } catch (java.net.SocketTimeoutException e) {
+            // nothing yet
+          } catch (java.io.IOException reset) {
+            break;
+          }
+        }
+      }
+      long trickleMillis = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(
+          trickleMillis < 3_000, "a trickling client held the worker " + trickleMillis + " ms");
+      waitUntil(() -> control.status().count(SlotState.IDLE) == 1, "the worker is free again");
+      assertEquals("pong", Client.ask(server.port(), "ping"));
+    }
+  }
+
+  @Test
+  void aHungJobGetsAThreadDumpThenItsChildIsReplaced() throws Exception {
+    PreforkServer server =
+        cleanup.start(
+            cleanup
+                .builder(TestJob.class)
+                .jobTimeout(Duration.ofMillis(700))
+                .childLogDirectory(tmp));
+    try (ControlHandle control = server.control();
+        Client hung = new Client(server.port())) {
+      hung.write("sleep 600000");
+      waitUntil(() -> control.status().count(SlotState.BUSY) == 1, "a busy worker");
+      WorkerStatus busy =
+          control.status().workers().stream()
+              .filter(w -> w.state() == SlotState.BUSY)
+              .findFirst()
+              .orElseThrow();
+      waitUntil(
+          () -> !ProcessHandle.of(busy.pid()).map(ProcessHandle::isAlive).orElse(false),
+          "the hung child is killed");
+      String log = Files.readString(tmp.resolve("child-" + busy.slot() + ".log"));
+      assertTrue(log.contains("Full thread dump"), log);
+      assertTrue(
+          log.contains("io.prefork.core.TestJob.handle"), "the dump shows where it hung: " + log);
+      assertTrue(log.contains("[slot " + busy.slot() + " pid " + busy.pid() + "]"), log);
+      assertNull(hung.readLine(), "the hung connection is closed");
+      waitUntil(() -> control.status().count(SlotState.IDLE) == 2, "a replacement accepts");
+      assertEquals("pong", Client.ask(server.port(), "ping"));
+    }
+  }
+
+  @Test
+  void childrenAreRecycledAfterTheirCallLimitWithoutAFailedRequest() throws Exception {
+    PreforkServer server =
+        cleanup.start(cleanup.builder(TestJob.class).maxCallsPerChild(10).recycleJitter(0));
+    LoadClient load = LoadClient.start(server.port(), 1);
+    try (ControlHandle control = server.control()) {
+      // A child past its limit keeps serving until its replacement accepts: the limit is
+      // reached in milliseconds here, a replacement takes a few hundred.
+      waitUntil(() -> control.status().spawns() >= 6, "four children recycled");
+      waitUntil(() -> control.status().count(SlotState.STARTING) == 0, "replacements accepting");
+    } finally {
+      load.stop();
+    }
+    assertEquals(0, load.failed(), "failed: " + load.failures());
+  }
+
+  @Test
+  void childrenDyingRightAfterStartAreRespawnedWithGrowingDelays() throws Exception {
+    Path marker = tmp.resolve("marker");
+    PreforkServer server =
+        cleanup.start(
+            cleanup
+                .builder(MarkerJob.class)
+                .minChildren(1)
+                .maxChildren(2)
+                .childJvmOptions(List.of("-Dprefork.test.marker=" + marker)));
+    try (ControlHandle control = server.control()) {
+      Files.writeString(marker, "exit");
+      long before = control.status().spawns();
+      for (WorkerStatus w : control.status().workers()) {
+        ProcessHandle.of(w.pid()).ifPresent(ProcessHandle::destroyForcibly);
+      }
+      waitUntil(() -> control.status().spawnBackoffUntilMillis() > 0, "backoff published");
+      Thread.sleep(3_000);
+      long spawned = control.status().spawns() - before;
+      // Without backoff a respawn every tick would be ~60 in 3 s; with it, a handful.
+      assertTrue(spawned >= 2 && spawned <= 8, "spawned " + spawned + " in 3 s");
+      assertTrue(server.isRunning());
+      Files.delete(marker);
+      waitUntil(() -> control.status().count(SlotState.IDLE) >= 1, "serving again");
+      assertEquals("pong", Client.ask(server.port(), "ping"));
+    }
+  }
+
+  @Test
+  void aJobThatCanNoLongerStartStopsTheServerWithTheReason() throws Exception {
+    Path marker = tmp.resolve("marker");
+    PreforkServer server =
+        cleanup.start(
+            cleanup
+                .builder(MarkerJob.class)
+                .minChildren(1)
+                .maxChildren(1)
+                .childJvmOptions(List.of("-Dprefork.test.marker=" + marker)));
+    int key = server.shmKey();
+    Files.writeString(marker, "fail");
+    try (ControlHandle control = server.control()) {
+      for (WorkerStatus w : control.status().workers()) {
+        ProcessHandle.of(w.pid()).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    }
+    assertTrue(server.awaitTermination(Duration.ofSeconds(30)), "the server stops");
+    String failure = server.failure().orElseThrow();
+    assertTrue(failure.contains("could not start job " + MarkerJob.class.getName()), failure);
+    assertTrue(failure.contains("exit status 78"), failure);
+    assertTrue(ShmSegment.stat(key).isEmpty());
+  }
+
+  @Test
+  void sparesAreKeptBetweenMinSpareAndMaxSpare() throws Exception {
+    PreforkServer server =
+        cleanup.start(
+            cleanup.builder(TestJob.class).minChildren(1).maxChildren(4).minSpare(1).maxSpare(2));
+    List<Client> held = new java.util.ArrayList<>();
+    try (ControlHandle control = server.control()) {
+      for (int i = 0; i < 3; i++) {
+        Client c = new Client(server.port());
+        c.write("hold");
+        held.add(c);
+        int busy = i + 1;
+        waitUntil(() -> control.status().count(SlotState.BUSY) == busy, busy + " busy");
+      }
+      // Three busy, and one spare kept idle: four children, the maximum.
+      waitUntil(
+          () -> control.status().children() == 4 && control.status().count(SlotState.IDLE) == 1,
+          "a spare");
+      for (Client c : held) {
+        c.close();
+      }
+      held.clear();
+      // Four idle now, more than maxSpare 2: one retires per second down to two.
+      waitUntil(() -> control.status().children() == 2, "surplus children retired");
+      Thread.sleep(1_500);
+      assertEquals(2, control.status().children(), "no more than the surplus retires");
+    } finally {
+      for (Client c : held) {
+        c.close();
+      }
+    }
+  }
+
+  @Test
+  void signalsOnTheMasterRestartResizeAndStopIt() throws Exception {
+    int key = cleanup.newKey();
+    Process master =
+        processes.start(
+            new ProcessBuilder(
+                    JavaProcesses.command(TestMaster.class.getName(), ShmKeys.toHex(key), "2", "4"))
+                .redirectError(ProcessBuilder.Redirect.INHERIT));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(master.getInputStream(), StandardCharsets.UTF_8));
+    String ready = out.readLine();
+    assertTrue(ready != null && ready.startsWith("READY "), ready);
+    try (ControlHandle control = ControlHandle.attach(key)) {
+      signal(master.pid(), "HUP");
+      waitUntil(
+          () ->
+              control.status().restarts() == 1
+                  && control.status().workers().stream().allMatch(w -> w.generation() == 2),
+          "SIGHUP restarted every child");
+      signal(master.pid(), "TTIN");
+      waitUntil(() -> control.status().children() == 3, "SIGTTIN added a child");
+      signal(master.pid(), "TTOU");
+      waitUntil(() -> control.status().children() == 2, "SIGTTOU removed one");
+      signal(master.pid(), "TERM");
+      assertTrue(master.waitFor(10, TimeUnit.SECONDS), "SIGTERM stops the master");
+      assertEquals(0, master.exitValue());
+    }
+    assertEquals("STOPPED normally", out.readLine());
+    assertTrue(ShmSegment.stat(key).isEmpty());
+  }
+
+  @Test
+  void aPidForgedIntoTheTableIsNeverKilled() throws Exception {
+    PreforkServer server = cleanup.start(cleanup.builder(TestJob.class));
+    Process bystander = processes.start(new ProcessBuilder("sleep", "60"));
+    try (ShmSegment raw = ShmSegment.attach(server.shmKey(), false)) {
+      BytesStore<?, ?> b = BytesStore.wrap(raw.address(), raw.size());
+      // Slot 0's pid field (offset 4 in the slot, see SharedStatusTable).
+      b.writeVolatileInt(SharedStatusTable.HEADER_SIZE + 4, (int) bystander.pid());
+    }
+    try (ControlHandle control = server.control()) {
+      assertTrue(control.status().workers().stream().anyMatch(w -> w.pid() == bystander.pid()));
+      control.forceDown();
+    }
+    assertTrue(server.awaitTermination(Duration.ofSeconds(5)));
+    Thread.sleep(200);
+    assertTrue(bystander.isAlive(), "the master killed a pid it did not spawn");
+  }
+
+  @Test
+  void aDaemonDetachesWritesItsPidFileAndRefusesASecondStart() throws Exception {
+    int key = cleanup.newKey();
+    Path pidFile = tmp.resolve("prefork.pid");
+    Path logFile = tmp.resolve("prefork.log");
+    Process launcher =
+        processes.start(
+            new ProcessBuilder(
+                    JavaProcesses.command(
+                        TestMaster.class.getName(),
+                        ShmKeys.toHex(key),
+                        "1",
+                        "2",
+                        "daemon=true",
+                        "pidFile=" + pidFile,
+                        "logFile=" + logFile))
+                .redirectErrorStream(true));
+    String output = new String(launcher.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(launcher.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, launcher.exitValue(), output);
+    assertTrue(output.contains("prefork daemon pid"), output);
+    long daemonPid = Long.parseLong(Files.readString(pidFile).trim());
+    ProcessHandle daemon = ProcessHandle.of(daemonPid).orElseThrow();
+    try {
+      assertNotEquals(launcher.pid(), daemonPid);
+      String[] stat =
+          Files.readString(Path.of("/proc/" + daemonPid + "/stat")).split("\\) ")[1].split(" ");
+      assertEquals(Long.toString(daemonPid), stat[3], "the daemon leads its own session");
+      assertEquals("/", Files.readSymbolicLink(Path.of("/proc/" + daemonPid + "/cwd")).toString());
+      assertEquals(
+          "/dev/null", Files.readSymbolicLink(Path.of("/proc/" + daemonPid + "/fd/0")).toString());
+      assertEquals(
+          logFile.toString(),
+          Files.readSymbolicLink(Path.of("/proc/" + daemonPid + "/fd/1")).toString());
+
+      Process second =
+          processes.start(
+              new ProcessBuilder(
+                      JavaProcesses.command(
+                          TestMaster.class.getName(),
+                          ShmKeys.toHex(cleanup.newKey()),
+                          "1",
+                          "2",
+                          "daemon=true",
+                          "pidFile=" + pidFile))
+                  .redirectErrorStream(true));
+      String refused = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(second.waitFor(30, TimeUnit.SECONDS));
+      assertNotEquals(0, second.exitValue());
+      assertTrue(refused.contains("names pid " + daemonPid + ", which is running"), refused);
+
+      try (ControlHandle control = ControlHandle.attach(key)) {
+        assertTrue(control.waitDown(Duration.ofSeconds(15)));
+      }
+      assertFalse(Files.exists(pidFile), "the pid file is removed on stop");
+      String log = Files.readString(logFile);
+      assertTrue(log.contains("wait-down"), log);
+    } finally {
+      daemon.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aDaemonThatCannotStartMakesTheLauncherFailWithTheReason() throws Exception {
+    int key = cleanup.newKey();
+    try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+      taken.bind(new InetSocketAddress("127.0.0.1", 0));
+      Process launcher =
+          processes.start(
+              new ProcessBuilder(
+                      JavaProcesses.command(
+                          TestMaster.class.getName(),
+                          ShmKeys.toHex(key),
+                          "1",
+                          "2",
+                          "daemon=true",
+                          "port=" + taken.getLocalPort()))
+                  .redirectErrorStream(true));
+      String output = new String(launcher.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(launcher.waitFor(60, TimeUnit.SECONDS));
+      assertNotEquals(0, launcher.exitValue(), output);
+      assertTrue(output.contains("already in use"), output);
+      assertTrue(output.contains("before it was ready"), output);
+    }
+  }
+
+  private static Socket connect(int port) throws Exception {
+    Socket s = new Socket();
+    s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+    s.setSoTimeout(10_000);
+    return s;
+  }
+
+  private static void signal(long pid, String name) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
+    assertEquals(0, kill.waitFor());
+  }
+}
