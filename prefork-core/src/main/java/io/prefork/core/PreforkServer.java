@@ -72,6 +72,7 @@ public final class PreforkServer implements AutoCloseable {
     if (config.daemon()) {
       Daemon.detach();
     }
+    // Observers of the master: pid file, and integrations (systemd, metrics, JMX).
     List<ServerEvents> observers = new java.util.ArrayList<>();
     if (config.pidFile() != null) {
       observers.add(
@@ -119,6 +120,20 @@ public final class PreforkServer implements AutoCloseable {
   /** The pid of the master: this JVM. */
   public long pid() {
     return ProcessHandle.current().pid();
+  }
+
+  /**
+   * The server's status now, read from its shared table. Values are point-in-time.
+   *
+   * @throws IllegalStateException if the server is not running
+   */
+  public ServerStatus status() {
+    return running().status();
+  }
+
+  /** Queues a command for the master, as a signal or a controller would. */
+  void request(io.prefork.shm.Command command) {
+    running().request(command);
   }
 
   /** A control handle on this server, as another process would attach it. Close it when done. */
@@ -204,6 +219,9 @@ public final class PreforkServer implements AutoCloseable {
     private Path pidFile;
     private Path logFile;
     private Path childLogDirectory;
+    private String metricsAddress = "0.0.0.0";
+    private int metricsPort = -1;
+    private boolean jmx = true;
     private Integer shmKey;
     private String jobClassName;
     private final List<String> childJvmOptions = new ArrayList<>();
@@ -334,6 +352,31 @@ public final class PreforkServer implements AutoCloseable {
      */
     public Builder childLogDirectory(Path directory) {
       this.childLogDirectory = directory;
+      return this;
+    }
+
+    /**
+     * Serves Prometheus metrics (text exposition format) over HTTP at {@code /metrics} on this
+     * port; 0 picks a free one. Needs {@code io.prometheus:prometheus-metrics-core} and {@code
+     * prometheus-metrics-exporter-httpserver} on the class path. Default -1: off.
+     */
+    public Builder metricsPort(int metricsPort) {
+      this.metricsPort = metricsPort;
+      return this;
+    }
+
+    /** The address the metrics endpoint binds. Default {@code 0.0.0.0}. */
+    public Builder metricsAddress(String metricsAddress) {
+      this.metricsAddress = metricsAddress;
+      return this;
+    }
+
+    /**
+     * Registers an MXBean {@code io.prefork:type=PreforkServer,shmKey=0x...} with the status and
+     * the operations restart, waitDown and forceDown. Default on.
+     */
+    public Builder jmx(boolean jmx) {
+      this.jmx = jmx;
       return this;
     }
 
@@ -514,6 +557,19 @@ public final class PreforkServer implements AutoCloseable {
                 + bindAddress
                 + "' does not resolve: give an IP address or a host name");
       }
+      if (metricsPort < -1 || metricsPort > 65_535) {
+        throw new IllegalArgumentException(
+            "metricsPort (" + metricsPort + ") must be within 0..65535, or -1 for no endpoint");
+      }
+      InetAddress metricsInet;
+      try {
+        metricsInet = InetAddress.getByName(metricsAddress);
+      } catch (UnknownHostException e) {
+        throw new IllegalArgumentException(
+            "metricsAddress '"
+                + metricsAddress
+                + "' does not resolve: give an IP address or a host name");
+      }
       return new PreforkServer(
           new ServerConfig(
               address,
@@ -539,7 +595,10 @@ public final class PreforkServer implements AutoCloseable {
               daemon,
               pidFile,
               logFile,
-              childLogDirectory));
+              childLogDirectory,
+              metricsInet,
+              metricsPort,
+              jmx));
     }
 
     /** Children may run in another directory (daemon mode: /): make every entry absolute. */

@@ -30,10 +30,18 @@ record ServerConfig(
     boolean daemon,
     Path pidFile,
     Path logFile,
-    Path childLogDirectory) {
+    Path childLogDirectory,
+    InetAddress metricsAddress,
+    int metricsPort,
+    boolean jmx) {
 
   ServerConfig {
     childJvmOptions = List.copyOf(childJvmOptions);
+  }
+
+  /** The Prometheus endpoint is on. */
+  boolean metrics() {
+    return metricsPort >= 0;
   }
 
   /** The watchdog is on. */

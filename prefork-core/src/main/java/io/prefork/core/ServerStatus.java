@@ -26,6 +26,9 @@ import java.util.List;
  * @param crashes children that died without being asked to
  * @param restarts restarts completed
  * @param spawnBackoffUntilMillis respawning held back until this time (crash loop), 0 if not
+ * @param totalCalls connections accepted since the start, by children alive or gone
+ * @param callsPerSecond connections accepted per second over the last interval
+ * @param rateIntervalMillis that interval
  * @param workers the workers in use (free slots are left out)
  * @param takenAtMillis when the table was read (epoch milliseconds)
  */
@@ -47,6 +50,9 @@ public record ServerStatus(
     long crashes,
     long restarts,
     long spawnBackoffUntilMillis,
+    long totalCalls,
+    double callsPerSecond,
+    int rateIntervalMillis,
     List<WorkerStatus> workers,
     long takenAtMillis) {
 
@@ -84,6 +90,9 @@ public record ServerStatus(
         s.crashes(),
         s.restarts(),
         s.spawnBackoffUntilMillis(),
+        s.allCalls(),
+        s.callsPerSecond(),
+        s.rateIntervalMillis(),
         List.copyOf(workers),
         now);
   }
@@ -99,7 +108,7 @@ public record ServerStatus(
   }
 
   /** Connections accepted by the workers now in the pool. */
-  public long totalCalls() {
+  public long poolCalls() {
     return workers.stream().mapToLong(WorkerStatus::calls).sum();
   }
 }

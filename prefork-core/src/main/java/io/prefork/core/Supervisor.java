@@ -103,6 +103,9 @@ final class Supervisor {
   private boolean backoffLogged;
   private volatile String failure;
   private boolean cleanedUp;
+  private long retiredCalls;
+  private long rateSinceMillis;
+  private long rateSinceCalls;
 
   private Supervisor(
       ServerConfig config, ListenSocket socket, MasterTable table, ServerEvents events) {
@@ -232,6 +235,14 @@ final class Supervisor {
 
   boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     return terminated.await(timeout, unit);
+  }
+
+  /** The status as the table shows it now. */
+  ServerStatus status() {
+    if (isTerminated()) {
+      throw new IllegalStateException("the server has stopped");
+    }
+    return ServerStatus.of(table.snapshot());
   }
 
   /** Queues a command for the master thread (from the API or a signal handler). */
@@ -444,9 +455,13 @@ final class Supervisor {
     byPid.remove(child.pid);
     byIndex[child.index] = null;
     long now = System.currentTimeMillis();
+    long calls = 0;
     for (int slot : slotsOf(child.index)) {
+      calls += table.calls(slot);
       table.release(slot, now);
     }
+    table.retireCalls(calls);
+    retiredCalls += calls;
     if (child.replacement && !child.ready) {
       replacementsStarting = Math.max(0, replacementsStarting - 1);
     }
@@ -839,12 +854,36 @@ final class Supervisor {
     log.debug("killed all children: {}", why);
   }
 
+  /** How often the call rate is computed. */
+  static final long RATE_INTERVAL_MILLIS = 1_000;
+
   private void publish() {
     int[] queue = socket.acceptQueue();
     if (queue != null) {
       table.listenQueue(queue[0], queue[1]);
     }
+    long now = System.currentTimeMillis();
+    if (now - rateSinceMillis >= RATE_INTERVAL_MILLIS) {
+      long total = allCalls();
+      if (rateSinceMillis != 0) {
+        long interval = now - rateSinceMillis;
+        table.callRate((total - rateSinceCalls) * 1000.0 / interval, interval);
+      }
+      rateSinceMillis = now;
+      rateSinceCalls = total;
+    }
     events.tick(view());
+  }
+
+  /** Every call accepted since the start: exited children's and the live ones'. */
+  long allCalls() {
+    long calls = retiredCalls;
+    for (ChildProcess c : byPid.values()) {
+      for (int slot : slotsOf(c.index)) {
+        calls += table.calls(slot);
+      }
+    }
+    return calls;
   }
 
   private ServerView view() {

@@ -198,6 +198,9 @@ abstract class AttachedTable implements AutoCloseable {
         store.readInt(LISTEN_PORT_OFFSET) & 0xFFFF,
         listenAddress(),
         nonNegative(store.readVolatileLong(SPAWN_BACKOFF_UNTIL_OFFSET)),
+        nonNegative(store.readVolatileLong(RETIRED_CALLS_OFFSET)),
+        nonNegative(store.readVolatileLong(CALL_RATE_OFFSET)) / 1000.0,
+        nonNegative(store.readVolatileInt(RATE_INTERVAL_OFFSET)),
         Math.max(0, commandSequence(command) - ack),
         List.copyOf(slots));
   }

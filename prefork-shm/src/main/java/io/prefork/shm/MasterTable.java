@@ -213,6 +213,19 @@ public final class MasterTable extends AttachedTable {
     store.writeOrderedInt(LISTEN_BACKLOG_OFFSET, backlog);
   }
 
+  /** Adds the calls of a child that exited to the total kept in the header. */
+  public void retireCalls(long calls) {
+    if (calls > 0) {
+      store.writeOrderedLong(RETIRED_CALLS_OFFSET, store.readLong(RETIRED_CALLS_OFFSET) + calls);
+    }
+  }
+
+  /** Publishes the call rate over the last interval. */
+  public void callRate(double callsPerSecond, long intervalMillis) {
+    store.writeOrderedLong(CALL_RATE_OFFSET, Math.round(callsPerSecond * 1000));
+    store.writeOrderedInt(RATE_INTERVAL_OFFSET, (int) Math.min(Integer.MAX_VALUE, intervalMillis));
+  }
+
   /** Publishes until when respawning is held back (crash-loop backoff); 0 for no backoff. */
   public void spawnBackoffUntil(long epochMillis) {
     store.writeOrderedLong(SPAWN_BACKOFF_UNTIL_OFFSET, epochMillis);

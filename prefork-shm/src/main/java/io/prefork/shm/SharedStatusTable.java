@@ -45,7 +45,10 @@ package io.prefork.shm;
  *   164  4   listenAddressLength master, at creation: 4 (IPv4) or 16 (IPv6)
  *   168 16   listenAddress      master, at creation
  *   184  8   spawnBackoffUntil  master: no respawn before this time (crash loop), 0 = none
- *   192 64   (reserved)
+ *   192  8   retiredCalls       master: calls of children that have exited (ordered)
+ *   200  8   callRateMilli      master: calls per second over the last interval, times 1000
+ *   208  4   rateIntervalMillis master: the interval of callRateMilli
+ *   212 44   (reserved)
  *
  * Slot i at HEADER_SIZE + i * SLOT_SIZE, SLOT_SIZE = 128 (two cache lines: no two workers, and no
  * worker and the adjacent-line prefetcher, ever share a line)
@@ -106,6 +109,9 @@ public final class SharedStatusTable {
   static final int LISTEN_ADDRESS_OFFSET = LISTEN_ADDRESS_LENGTH_OFFSET + SIZE_OF_INT;
   static final int LISTEN_ADDRESS_CAPACITY = 16;
   static final int SPAWN_BACKOFF_UNTIL_OFFSET = LISTEN_ADDRESS_OFFSET + LISTEN_ADDRESS_CAPACITY;
+  static final int RETIRED_CALLS_OFFSET = SPAWN_BACKOFF_UNTIL_OFFSET + SIZE_OF_LONG;
+  static final int CALL_RATE_OFFSET = RETIRED_CALLS_OFFSET + SIZE_OF_LONG;
+  static final int RATE_INTERVAL_OFFSET = CALL_RATE_OFFSET + SIZE_OF_LONG;
 
   /** Bytes before the first slot. */
   public static final int HEADER_SIZE = 4 * CACHE_LINE;

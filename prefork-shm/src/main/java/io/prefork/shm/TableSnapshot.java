@@ -24,6 +24,9 @@ import java.util.List;
  * @param listenPort the listening port
  * @param listenAddress the listening address as text ({@code 127.0.0.1}, {@code ::}), or "?"
  * @param spawnBackoffUntilMillis no respawn before this time (crash-loop backoff), 0 if none
+ * @param retiredCalls calls of children that have exited (add {@link #totalCalls()} for all)
+ * @param callsPerSecond calls per second over the master's last rate interval
+ * @param rateIntervalMillis that interval (0 before the first)
  * @param pendingCommands commands posted but not yet taken by the master
  * @param slots every slot of the table, used or not
  */
@@ -46,6 +49,9 @@ public record TableSnapshot(
     int listenPort,
     String listenAddress,
     long spawnBackoffUntilMillis,
+    long retiredCalls,
+    double callsPerSecond,
+    int rateIntervalMillis,
     long pendingCommands,
     List<SlotSnapshot> slots) {
 
@@ -70,12 +76,19 @@ public record TableSnapshot(
     return n;
   }
 
-  /** The sum of all slots' call counts. */
+  /** The sum of the call counts of the slots in use now (children alive). */
   public long totalCalls() {
     long sum = 0;
     for (SlotSnapshot s : slots) {
-      sum += s.calls();
+      if (s.inUse()) {
+        sum += s.calls();
+      }
     }
     return sum;
+  }
+
+  /** Every call the server accepted since it started: alive children's and exited ones'. */
+  public long allCalls() {
+    return retiredCalls + totalCalls();
   }
 }

@@ -36,6 +36,9 @@ class SharedStatusTableTest {
       master.countRestart();
       master.listenQueue(5, 511);
       master.spawnBackoffUntil(9_999);
+      master.retireCalls(40);
+      master.retireCalls(2);
+      master.callRate(12.5, 1_000);
       master.reserve(2, 0, 7, 500);
       master.reserve(3, 1, 7, 501);
       master.pid(2, 4242);
@@ -73,6 +76,9 @@ class SharedStatusTableTest {
       assertEquals(18080, s.listenPort());
       assertEquals("0:0:0:0:0:0:0:1", s.listenAddress());
       assertEquals(9_999, s.spawnBackoffUntilMillis());
+      assertEquals(42, s.retiredCalls());
+      assertEquals(12.5, s.callsPerSecond());
+      assertEquals(1_000, s.rateIntervalMillis());
       assertEquals(0, s.pendingCommands());
       assertTrue(s.masterStartMillis() > 0);
       assertEquals(6, s.slots().size());
@@ -87,6 +93,7 @@ class SharedStatusTableTest {
       assertEquals(SlotState.UNUSED, s.slots().get(0).state());
       assertEquals(1, s.count(SlotState.BUSY));
       assertEquals(2, s.totalCalls());
+      assertEquals(44, s.allCalls());
       assertEquals(2, master.calls(2));
       assertEquals(900, master.stateSinceMillis(2));
       assertEquals(100, a.millisInState(1000));
