@@ -1,0 +1,63 @@
+package io.prefork.examples;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * The example daemon and its controller, built only on prefork's public API.
+ *
+ * <pre>
+ * java -jar prefork-examples.jar serve [--bind ADDR] [--port N] [--min N] [--max N]
+ *                                      [--shm-key KEY] [--job hello|echo|CLASS]
+ * java -jar prefork-examples.jar ctl [--shm-key KEY] status [--json] | fdown | wdown | restart
+ * </pre>
+ *
+ * <p>Exit status: 0 on success, 1 when the server could not start or no server answers, 2 for a
+ * usage error. Every error is one line on standard error.
+ */
+@Command(
+    name = "prefork",
+    mixinStandardHelpOptions = true,
+    versionProvider = PreforkExample.Version.class,
+    description = "A prefork socket server (serve) and its controller (ctl).",
+    subcommands = {ServeCommand.class, CtlCommand.class})
+public final class PreforkExample {
+
+  /** Runs the command line and exits with its status. */
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line, set up with one-line usage errors. */
+  static CommandLine commandLine() {
+    return new CommandLine(new PreforkExample())
+        .setParameterExceptionHandler(PreforkExample::usageError);
+  }
+
+  /** One line instead of picocli's message and full usage: scripts read standard error too. */
+  private static int usageError(ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    String name = cmd.getCommandSpec().qualifiedName();
+    cmd.getErr().println(name + ": " + e.getMessage() + " (see " + name + " --help)");
+    return cmd.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
+  /** A message on one line, whatever line breaks it carries: each error is one line. */
+  static String oneLine(String message) {
+    return String.valueOf(message).strip().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  /** The version from the jar's manifest. */
+  static final class Version implements IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = PreforkExample.class.getPackage().getImplementationVersion();
+      return new String[] {
+        "prefork-examples " + (v == null ? "(development build)" : v),
+        "Java " + Runtime.version() + ", " + System.getProperty("os.name")
+      };
+    }
+  }
+}

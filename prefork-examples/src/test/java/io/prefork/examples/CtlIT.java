@@ -1,0 +1,123 @@
+package io.prefork.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.prefork.core.ServerCleanup;
+import io.prefork.shm.ShmSegment;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code serve} and {@code ctl} from the built jar, as separate processes, as an operator uses
+ * them.
+ */
+class CtlIT {
+  private static final Pattern WORKER =
+      Pattern.compile(
+          "\\{\"slot\":(\\d+),\"pid\":(\\d+),\"state\":\"(\\w+)\",\"calls\":(\\d+),"
+              + "\"generation\":(\\d+),\"millisInState\":(\\d+)}");
+
+  @RegisterExtension final ServerCleanup cleanup = new ServerCleanup();
+
+  /** One worker of {@code ctl status --json}. */
+  record Worker(int slot, long pid, String state, long calls, long generation) {}
+
+  @Test
+  void ctlShowsRestartsAndStopsAServer() throws Exception {
+    int key = cleanup.newKey();
+    try (Cli cli = new Cli()) {
+      Cli.Serve serve = cli.serve(key);
+
+      Cli.Result json = cli.ctl(key, "status", "--json");
+      assertEquals(0, json.exitCode(), json.toString());
+      assertTrue(json.out().contains("\"masterPid\":" + serve.masterPid() + ","), json.out());
+      assertTrue(json.out().contains("\"state\":\"RUNNING\""), json.out());
+      assertTrue(json.out().contains("\"listen\":\"127.0.0.1:" + serve.port() + "\""), json.out());
+      List<Worker> workers = workers(json.out());
+      assertEquals(2, workers.size(), json.out());
+      assertTrue(workers.stream().allMatch(w -> w.state().equals("IDLE")), json.out());
+
+      HttpResponse<String> response =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + serve.port() + "/"))
+                      .timeout(Duration.ofSeconds(10))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, response.statusCode());
+      assertEquals("hello\n", response.body());
+      json = cli.ctl(key, "status", "--json");
+      assertTrue(workers(json.out()).stream().mapToLong(Worker::calls).sum() >= 1, json.out());
+
+      Cli.Result table = cli.ctl(key, "status");
+      assertEquals(0, table.exitCode(), table.toString());
+      assertTrue(table.out().contains("master pid " + serve.masterPid()), table.out());
+      for (Worker w : workers) {
+        assertTrue(table.out().contains(" " + w.pid() + " "), table.out());
+      }
+      assertEquals(1 + workers.size() + 1, table.out().lines().count(), table.out());
+
+      Cli.Result restart = cli.ctl(key, "restart");
+      assertEquals(0, restart.exitCode(), restart.toString());
+      assertEquals(1, restart.out().lines().count(), restart.out());
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      List<Worker> now = workers;
+      while (!(now.size() == 2
+          && now.stream().allMatch(w -> w.generation() == 2 && w.state().equals("IDLE")))) {
+        assertTrue(System.nanoTime() < deadline, "no generation 2 after 20 s: " + now);
+        Thread.sleep(200);
+        now = workers(cli.ctl(key, "status", "--json").out());
+      }
+      for (Worker w : now) {
+        assertTrue(workers.stream().noneMatch(old -> old.pid() == w.pid()), "new pids: " + now);
+      }
+
+      Cli.Result wdown = cli.ctl(key, "wdown");
+      assertEquals(0, wdown.exitCode(), wdown.toString());
+      assertTrue(wdown.out().startsWith("wait-down"), wdown.out());
+      assertTrue(
+          Cli.awaitExit(serve.process(), Duration.ofSeconds(10)),
+          "serve still running 10 s after wdown:\n" + serve.log());
+      assertEquals(0, serve.process().exitValue(), serve.log());
+      assertTrue(ShmSegment.stat(key).isEmpty(), "the segment is gone");
+    }
+  }
+
+  @Test
+  void ctlWithoutAServerSaysSoInOneLine() throws Exception {
+    int key = cleanup.newKey();
+    try (Cli cli = new Cli()) {
+      Cli.Result r = cli.ctl(key, "status");
+      assertNotEquals(0, r.exitCode(), r.toString());
+      assertEquals("", r.out(), r.toString());
+      assertEquals(1, r.err().lines().count(), r.toString());
+      assertTrue(r.err().startsWith("prefork ctl: no prefork server at shm key "), r.toString());
+    }
+  }
+
+  private static List<Worker> workers(String json) {
+    List<Worker> workers = new ArrayList<>();
+    Matcher m = WORKER.matcher(json);
+    while (m.find()) {
+      workers.add(
+          new Worker(
+              Integer.parseInt(m.group(1)),
+              Long.parseLong(m.group(2)),
+              m.group(3),
+              Long.parseLong(m.group(4)),
+              Long.parseLong(m.group(5))));
+    }
+    return workers;
+  }
+}

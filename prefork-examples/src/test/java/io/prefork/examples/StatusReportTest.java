@@ -1,0 +1,70 @@
+package io.prefork.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.prefork.core.ControlHandle;
+import io.prefork.core.PreforkServer;
+import io.prefork.core.ServerCleanup;
+import io.prefork.core.ServerStatus;
+import io.prefork.core.WorkerStatus;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** {@code ctl status}'s two renderings, of a real server's status. */
+class StatusReportTest {
+  @RegisterExtension final ServerCleanup cleanup = new ServerCleanup();
+
+  @Test
+  void rendersARealServerAsJsonAndAsATable() throws Exception {
+    PreforkServer server = cleanup.start(cleanup.builder(HelloHttpJob.class));
+    ServerStatus status;
+    try (ControlHandle control = server.control()) {
+      status = control.status();
+    }
+    List<WorkerStatus> w = status.workers();
+    assertEquals(2, w.size());
+
+    String json = StatusReport.json(status);
+    String expected =
+        String.format(
+            "{\"masterPid\":%d,\"generation\":1,\"state\":\"RUNNING\",\"listen\":\"127.0.0.1:%d\","
+                + "\"children\":[%s,%s]}",
+            server.pid(), server.port(), worker(w.get(0)), worker(w.get(1)));
+    assertEquals(expected, json);
+
+    List<String> table = StatusReport.table(status).lines().toList();
+    assertEquals(4, table.size(), String.join("\n", table));
+    assertTrue(table.get(0).contains("master pid " + server.pid() + ", generation 1, RUNNING"));
+    assertTrue(table.get(0).contains("listening on 127.0.0.1:" + server.port()), table.get(0));
+    assertTrue(table.get(0).contains("2 children (2 idle, 0 busy), 0 calls"), table.get(0));
+    for (int i = 0; i < 2; i++) {
+      assertTrue(table.get(2 + i).contains(" " + w.get(i).pid() + " "), table.get(2 + i));
+      assertTrue(table.get(2 + i).contains(" IDLE "), table.get(2 + i));
+    }
+  }
+
+  @Test
+  void escapesJsonStrings() {
+    StringBuilder b = new StringBuilder();
+    StatusReport.string(b, "a\"b\\c\nd\u0001");
+    assertEquals("\"a\\\"b\\\\c\\nd\\u0001\"", b.toString());
+  }
+
+  @Test
+  void printsDurationsShortly() {
+    assertEquals("0.3s", StatusReport.duration(345));
+    assertEquals("12.5s", StatusReport.duration(12_500));
+    assertEquals("3m05s", StatusReport.duration(185_000));
+    assertEquals("2h07m", StatusReport.duration(7_620_000));
+    assertEquals("3d04h", StatusReport.duration(273_600_000));
+  }
+
+  private static String worker(WorkerStatus w) {
+    return String.format(
+        "{\"slot\":%d,\"pid\":%d,\"state\":\"IDLE\",\"calls\":0,\"generation\":1,"
+            + "\"millisInState\":%d}",
+        w.slot(), w.pid(), w.millisInState());
+  }
+}
