@@ -138,6 +138,9 @@ final class ChildLauncher {
   private static List<String> environment() {
     List<String> env = new ArrayList<>();
     for (Map.Entry<String, String> e : System.getenv().entrySet()) {
+      if (SocketActivation.SYSTEMD_ENVIRONMENT.contains(e.getKey())) {
+        continue; // systemd's sockets and notifications are the master's, not the children's
+      }
       env.add(e.getKey() + "=" + e.getValue());
     }
     return List.copyOf(env);

@@ -120,13 +120,23 @@ final class Daemon {
     List<String> command = new ArrayList<>();
     command.add(
         info.command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    command.addAll(
-        List.of(
-            info.arguments()
-                .orElseThrow(
-                    () ->
-                        new PreforkException(
-                            "cannot read this JVM's command line to relaunch it as a daemon"))));
-    return command;
+    if (info.arguments().isPresent()) {
+      command.addAll(List.of(info.arguments().get()));
+      return command;
+    }
+    // The JDK reads one page of /proc/self/cmdline and gives no arguments when the command line is
+    // longer (a long class path does that): read it whole, NUL-separated, argv[0] first.
+    try {
+      String raw =
+          new String(
+              java.nio.file.Files.readAllBytes(Path.of("/proc/self/cmdline")),
+              StandardCharsets.UTF_8);
+      List<String> argv = List.of(raw.split("\0", -1)); // "argv0\0arg1\0...argN\0"
+      command.addAll(argv.subList(1, argv.size() - 1));
+      return command;
+    } catch (IOException | RuntimeException e) {
+      throw new PreforkException(
+          "cannot read this JVM's command line to relaunch it as a daemon: " + e, e);
+    }
   }
 }

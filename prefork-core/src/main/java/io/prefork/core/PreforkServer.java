@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 public final class PreforkServer implements AutoCloseable {
   private final ServerConfig config;
   private Supervisor supervisor;
+  private PrometheusEndpoint metrics; // null when metrics are off
 
   private PreforkServer(ServerConfig config) {
     this.config = config;
@@ -74,6 +75,10 @@ public final class PreforkServer implements AutoCloseable {
     }
     // Observers of the master: pid file, and integrations (systemd, metrics, JMX).
     List<ServerEvents> observers = new java.util.ArrayList<>();
+    SystemdNotifier systemd = SystemdNotifier.fromEnvironment(System.getenv(), config.daemon());
+    if (systemd != null) {
+      observers.add(systemd); // Type=notify: READY=1, STATUS=, RELOADING=1, STOPPING=1
+    }
     if (config.pidFile() != null) {
       observers.add(
           new ServerEvents() {
@@ -83,7 +88,32 @@ public final class PreforkServer implements AutoCloseable {
             }
           });
     }
-    supervisor = Supervisor.start(config, observers);
+    // Bound before the master starts (a port in use fails before any child), and an observer from
+    // the first spawn; it stops when the master stops.
+    PrometheusEndpoint endpoint = config.metrics() ? PrometheusEndpoint.start(config) : null;
+    if (endpoint != null) {
+      observers.add(endpoint);
+    }
+    // Registered once the server is ready, unregistered when the master stops.
+    PreforkServerJmx jmx = config.jmx() ? new PreforkServerJmx(this, config.shmKey()) : null;
+    if (jmx != null) {
+      observers.add(jmx);
+    }
+    try {
+      supervisor = Supervisor.start(config, observers);
+    } catch (RuntimeException | Error e) {
+      if (endpoint != null) {
+        endpoint.stopped(); // the master may never have run: the endpoint must go all the same
+      }
+      throw e;
+    }
+    metrics = endpoint;
+    if (endpoint != null) {
+      endpoint.attach(supervisor::status);
+    }
+    if (jmx != null) {
+      jmx.register();
+    }
     if (config.pidFile() != null) {
       PidFile.write(config.pidFile());
     }
@@ -105,6 +135,20 @@ public final class PreforkServer implements AutoCloseable {
   /** The port the server listens on (useful after binding port 0). */
   public int port() {
     return running().port();
+  }
+
+  /**
+   * The port of the Prometheus endpoint (useful after {@link Builder#metricsPort(int)
+   * metricsPort(0)}), or -1 when metrics are off.
+   *
+   * @throws IllegalStateException if metrics are on and the server is not started
+   */
+  public int metricsPort() {
+    if (!config.metrics()) {
+      return -1;
+    }
+    running();
+    return metrics.port();
   }
 
   /** The address the server listens on. */
@@ -357,8 +401,9 @@ public final class PreforkServer implements AutoCloseable {
 
     /**
      * Serves Prometheus metrics (text exposition format) over HTTP at {@code /metrics} on this
-     * port; 0 picks a free one. Needs {@code io.prometheus:prometheus-metrics-core} and {@code
-     * prometheus-metrics-exporter-httpserver} on the class path. Default -1: off.
+     * port; 0 picks a free one (read it with {@link PreforkServer#metricsPort()}). Needs {@code
+     * io.prometheus:prometheus-metrics-core} and {@code prometheus-metrics-exporter-httpserver}
+     * (1.x) on the class path: prefork-core declares them optional. Default -1: off.
      */
     public Builder metricsPort(int metricsPort) {
       this.metricsPort = metricsPort;

@@ -54,7 +54,14 @@ final class Supervisor {
   /** Idle workers above maxSpare for this long retire one child (then again after as long). */
   static final long SURPLUS_RETIRE_MILLIS = 1_000;
 
-  /** A child that dies within this time of its spawn counts towards a crash loop. */
+  /**
+   * A child that dies before accepting, or within this time of it, counts towards a crash loop; one
+   * that served longer died of something else (a kill, a bug on one request) and is replaced at
+   * once.
+   */
+  static final long QUICK_DEATH_MILLIS = 1_000;
+
+  /** A child that has served this long ends a crash loop. */
   static final long CRASH_WINDOW_MILLIS = 10_000;
 
   /** Crash-loop backoff: first delay, doubled per crash in a row, up to the maximum. */
@@ -99,6 +106,7 @@ final class Supervisor {
   private int spawnRate = 1;
   private long surplusSinceMillis;
   private int crashesInARow;
+  private long lastCrashMillis;
   private long backoffUntilMillis;
   private boolean backoffLogged;
   private volatile String failure;
@@ -124,7 +132,7 @@ final class Supervisor {
 
   /** Binds, creates the table, starts the master thread and waits until the pool is ready. */
   static Supervisor start(ServerConfig config, List<ServerEvents> observers) {
-    ListenSocket socket = ListenSocket.bind(config.bindAddress(), config.port(), config.backlog());
+    ListenSocket socket = SocketActivation.open(config); // systemd's socket, or bind as configured
     MasterTable table;
     try {
       table = MasterTable.create(config.shmKey(), spec(config, socket));
@@ -502,8 +510,12 @@ final class Supervisor {
       }
     }
     long lived = now - child.spawnedAtMillis;
-    if (lived < CRASH_WINDOW_MILLIS) {
+    long served = child.ready ? (System.nanoTime() - child.readyAtNanos) / 1_000_000 : -1;
+    if (served < QUICK_DEATH_MILLIS) {
+      // Died before accepting, or right after: a crash loop in the making. It ends once a child
+      // spawned after the last such death has served for CRASH_WINDOW_MILLIS.
       crashesInARow++;
+      lastCrashMillis = now;
       long delay =
           crashesInARow <= 1
               ? 0
@@ -552,7 +564,10 @@ final class Supervisor {
           replacementsReady++;
         }
       }
-      if (crashesInARow > 0 && c.ready && now - c.spawnedAtMillis >= CRASH_WINDOW_MILLIS) {
+      if (crashesInARow > 0
+          && c.ready
+          && c.spawnedAtMillis > lastCrashMillis
+          && now - c.spawnedAtMillis >= CRASH_WINDOW_MILLIS) {
         log.info("{} has served for {} s: the crash loop is over", c, CRASH_WINDOW_MILLIS / 1000);
         crashesInARow = 0;
         backoffUntilMillis = 0;

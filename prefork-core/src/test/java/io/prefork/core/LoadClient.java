@@ -14,12 +14,20 @@ final class LoadClient {
   private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
   private final List<Thread> threads = new ArrayList<>();
 
-  private LoadClient(int port) {
+  private final long pauseMillis;
+
+  private LoadClient(int port, long pauseMillis) {
     this.port = port;
+    this.pauseMillis = pauseMillis;
   }
 
   static LoadClient start(int port, int threads) {
-    LoadClient load = new LoadClient(port);
+    return start(port, threads, 0);
+  }
+
+  /** Threads that each make one request per connection, pausing between requests. */
+  static LoadClient start(int port, int threads, long pauseMillis) {
+    LoadClient load = new LoadClient(port, pauseMillis);
     for (int i = 0; i < threads; i++) {
       Thread t = new Thread(load::run, "load-" + i);
       t.setDaemon(true);
@@ -40,6 +48,13 @@ final class LoadClient {
         }
       } catch (Exception e) {
         failures.add(e.toString());
+      }
+      if (pauseMillis > 0) {
+        try {
+          Thread.sleep(pauseMillis);
+        } catch (InterruptedException e) {
+          return;
+        }
       }
     }
   }

@@ -292,6 +292,46 @@ class ServerLifecycleTest {
   }
 
   @Test
+  void workerThreadsShareAChildEachWithItsOwnSlot() throws Exception {
+    PreforkServer server =
+        cleanup.start(
+            cleanup.builder(TestJob.class).minChildren(1).maxChildren(2).threadsPerChild(3));
+    try (ControlHandle control = server.control()) {
+      ServerStatus status = control.status();
+      assertEquals(3, status.workers().size(), status.toString());
+      assertEquals(1, status.children());
+      assertEquals(
+          List.of(0, 1, 2), status.workers().stream().map(WorkerStatus::workerIndex).toList());
+      List<Client> slow = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        Client c = new Client(server.port());
+        c.write("sleep 1500");
+        slow.add(c);
+      }
+      waitUntil(
+          () -> control.status().count(SlotState.BUSY) == 3, "three workers of one child busy");
+      long pid = status.workers().get(0).pid();
+      assertTrue(
+          control.status().workers().stream()
+              .filter(w -> w.state() == SlotState.BUSY)
+              .allMatch(w -> w.pid() == pid));
+      // All three busy: the pool grows by a child of three more workers.
+      waitUntil(
+          () -> control.status().children() == 2 && control.status().workers().size() == 6,
+          "a second child");
+      CompletableFuture<Boolean> down =
+          CompletableFuture.supplyAsync(() -> control.waitDown(Duration.ofSeconds(15)));
+      for (Client c : slow) {
+        assertEquals(
+            "slept 1500", c.readLine(), "wait-down lets every worker finish its connection");
+        c.close();
+      }
+      assertTrue(down.get(20, TimeUnit.SECONDS));
+    }
+    assertTrue(server.awaitTermination(Duration.ofSeconds(5)));
+  }
+
+  @Test
   void theBuilderNamesTheValueAtFault() {
     IllegalArgumentException e =
         assertThrows(

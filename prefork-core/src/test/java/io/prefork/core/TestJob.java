@@ -1,7 +1,6 @@
 package io.prefork.core;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
@@ -16,7 +15,10 @@ import java.nio.charset.StandardCharsets;
  * hold        reads until the client closes (holds the worker)
  * throw       throws from handle()
  * exit        System.exit(1)
+ * oom         allocates until the heap is exhausted
  * </pre>
+ *
+ * <p>Reads byte by byte from the connection's input: a test job, not a fast one.
  */
 public class TestJob implements ChildJob {
   private volatile ChildContext context;
@@ -26,14 +28,28 @@ public class TestJob implements ChildJob {
     this.context = context;
   }
 
+  /** Requests are lines of at most this many bytes; a longer one is refused and closed. */
+  static final int MAX_LINE = 4096;
+
   @Override
   public void handle(Connection connection) throws Exception {
-    BufferedReader in =
-        new BufferedReader(new InputStreamReader(connection.input(), StandardCharsets.UTF_8));
+    InputStream in = connection.input();
     OutputStream out = connection.output();
-    String line;
-    while ((line = in.readLine()) != null) {
-      String[] cmd = line.trim().split("\\s+");
+    byte[] line = new byte[MAX_LINE];
+    while (true) {
+      int length = 0;
+      int b;
+      while ((b = in.read()) >= 0 && b != '\n') {
+        if (length == MAX_LINE) {
+          out.write("too long\n".getBytes(StandardCharsets.UTF_8));
+          return;
+        }
+        line[length++] = (byte) b;
+      }
+      if (b < 0) {
+        return;
+      }
+      String[] cmd = new String(line, 0, length, StandardCharsets.UTF_8).trim().split("\\s+");
       String answer =
           switch (cmd[0]) {
             case "ping" -> "pong";
@@ -53,6 +69,12 @@ public class TestJob implements ChildJob {
             case "exit" -> {
               System.exit(1);
               yield null;
+            }
+            case "oom" -> {
+              java.util.List<long[]> hog = new java.util.ArrayList<>();
+              while (true) {
+                hog.add(new long[1 << 20]);
+              }
             }
             default -> "unknown " + cmd[0];
           };

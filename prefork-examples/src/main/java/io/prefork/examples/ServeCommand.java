@@ -6,6 +6,7 @@ import io.prefork.shm.ShmKeys;
 import java.io.PrintWriter;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -75,6 +76,107 @@ final class ServeCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE}).")
   String job;
 
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Worker threads per child, each serving one connection (default: 1).")
+  Integer threads;
+
+  @Option(
+      names = "--min-spare",
+      paramLabel = "N",
+      description = "Idle workers to keep at least; fewer spawn more children (default: 1).")
+  Integer minSpare;
+
+  @Option(
+      names = "--max-spare",
+      paramLabel = "N",
+      description =
+          "Idle workers to keep at most; more retire one child a second (default: max(min-spare"
+              + " + 1, min children)).")
+  Integer maxSpare;
+
+  @Option(
+      names = "--read-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "10",
+      description =
+          "A client must send its request within this time; trickling bytes do not extend it"
+              + " (default: ${DEFAULT-VALUE}).")
+  double readTimeout;
+
+  @Option(
+      names = "--job-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "30",
+      description =
+          "A child busy on one connection longer gets a thread dump, then is replaced; 0 turns"
+              + " the watchdog off (default: ${DEFAULT-VALUE}).")
+  double jobTimeout;
+
+  @Option(
+      names = "--max-calls",
+      paramLabel = "N",
+      defaultValue = "0",
+      description =
+          "Recycle a child after N connections (plus up to 10% jitter); 0: never (default:"
+              + " ${DEFAULT-VALUE}).")
+  long maxCalls;
+
+  @Option(
+      names = "--graceful-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "30",
+      description = "How long a wait-down waits for busy children (default: ${DEFAULT-VALUE}).")
+  double gracefulTimeout;
+
+  @Option(
+      names = "--daemon",
+      description =
+          "Detach: new session, cwd /, output to --log-file or /dev/null; returns once ready.")
+  boolean daemon;
+
+  @Option(
+      names = "--pid-file",
+      paramLabel = "PATH",
+      description = "Write the master's pid here once ready; refuses to start while it is alive.")
+  java.nio.file.Path pidFile;
+
+  @Option(
+      names = "--log-file",
+      paramLabel = "PATH",
+      description = "With --daemon: where the daemon's and children's output goes.")
+  java.nio.file.Path logFile;
+
+  @Option(
+      names = "--child-log-dir",
+      paramLabel = "DIR",
+      description =
+          "One file per child slot (child-N.log) instead of the master's log for children's output.")
+  java.nio.file.Path childLogDir;
+
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "N",
+      defaultValue = "-1",
+      description =
+          "Serve Prometheus metrics at /metrics on this port; 0 picks a free one (default:"
+              + " ${DEFAULT-VALUE}, none).")
+  int metricsPort;
+
+  @Option(
+      names = "--metrics-bind",
+      paramLabel = "ADDR",
+      defaultValue = "127.0.0.1",
+      description = "Address of the metrics endpoint (default: ${DEFAULT-VALUE}).")
+  String metricsBind;
+
+  @Option(
+      names = "--child-jvm-option",
+      paramLabel = "OPTION",
+      description = "An extra JVM option for the children (repeatable), e.g. -Xmx256m.")
+  java.util.List<String> childJvmOptions = new java.util.ArrayList<>();
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
@@ -93,6 +195,27 @@ final class ServeCommand implements Callable<Integer> {
       if (max != null) {
         builder.maxChildren(max);
       }
+      if (threads != null) {
+        builder.threadsPerChild(threads);
+      }
+      if (minSpare != null) {
+        builder.minSpare(minSpare);
+      }
+      if (maxSpare != null) {
+        builder.maxSpare(maxSpare);
+      }
+      builder
+          .readTimeout(seconds("--read-timeout", readTimeout))
+          .jobTimeout(jobTimeout == 0 ? Duration.ZERO : seconds("--job-timeout", jobTimeout))
+          .maxCallsPerChild(maxCalls)
+          .gracefulTimeout(seconds("--graceful-timeout", gracefulTimeout))
+          .daemon(daemon)
+          .pidFile(pidFile)
+          .logFile(logFile)
+          .childLogDirectory(childLogDir)
+          .metricsPort(metricsPort)
+          .metricsAddress(metricsBind)
+          .childJvmOptions(childJvmOptions);
       server = builder.build().start();
     } catch (IllegalArgumentException | PreforkException e) {
       spec.commandLine()
@@ -107,9 +230,25 @@ final class ServeCommand implements Callable<Integer> {
         server.port(),
         server.pid(),
         ShmKeys.toHex(server.shmKey()));
+    if (server.metricsPort() >= 0) {
+      out.printf("prefork metrics on http://%s:%d/metrics%n", metricsBind, server.metricsPort());
+    }
     out.flush();
     server.awaitTermination();
+    if (server.failure().isPresent()) {
+      spec.commandLine()
+          .getErr()
+          .println("prefork serve: " + PreforkExample.oneLine(server.failure().get()));
+      return 1;
+    }
     return 0;
+  }
+
+  private static Duration seconds(String option, double value) {
+    if (!(value > 0) || value > 1e9) {
+      throw new IllegalArgumentException(option + " (" + value + ") must be a positive number of seconds");
+    }
+    return Duration.ofMillis(Math.round(value * 1000));
   }
 
   static String jobClassName(String job) {

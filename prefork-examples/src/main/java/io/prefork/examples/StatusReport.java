@@ -2,46 +2,94 @@ package io.prefork.examples;
 
 import io.prefork.core.ServerStatus;
 import io.prefork.core.WorkerStatus;
+import io.prefork.shm.ExitRequest;
 import io.prefork.shm.ShmKeys;
 import io.prefork.shm.SlotState;
 import java.util.Locale;
 
 /**
- * A {@link ServerStatus} as {@code ctl status} prints it: a table for people, or one JSON object
- * for scripts. The JSON's fields and their order are stable:
+ * A {@link ServerStatus} as {@code ctl status} prints it: a scoreboard for people, or one JSON
+ * object for scripts. The JSON's fields and their order are stable (new fields are only ever
+ * appended):
  *
  * <pre>{@code
  * {"masterPid":12345,"generation":1,"state":"RUNNING","listen":"127.0.0.1:6905",
+ *  "uptimeMillis":83000,"heartbeatAgeMillis":12,
+ *  "workers":{"idle":3,"busy":1,"starting":0,"exiting":0,"total":4},
+ *  "childCount":4,"minChildren":4,"maxChildren":16,"threadsPerChild":1,
+ *  "totalCalls":1234,"callsPerSecond":56.0,"rateIntervalMillis":1000,
+ *  "spawns":5,"crashes":1,"restarts":0,"spawnBackoffUntilMillis":0,
+ *  "listenQueue":0,"listenBacklog":511,
  *  "children":[{"slot":0,"pid":12346,"state":"IDLE","calls":3,"generation":1,
- *               "millisInState":1200}, ...]}
+ *               "millisInState":1200,"ageMillis":83000,"workerIndex":0,"exitRequest":"NONE"},
+ *              ...]}
  * }</pre>
  *
  * <p>{@code state} is the master's (STARTING, RUNNING, RESTARTING, STOPPING, FORCE_STOPPING);
  * {@code children} has one entry per worker slot in use, whose {@code state} is STARTING, IDLE,
- * BUSY or EXITING. An IPv6 {@code listen} address is in brackets.
+ * BUSY or EXITING. {@code listenQueue} is the accept queue's length as the kernel reports it
+ * (TCP_INFO on the listening socket), refreshed by the master every 50 ms. An IPv6 {@code listen}
+ * address is in brackets.
  */
 final class StatusReport {
   private StatusReport() {}
 
-  /** A header line, then one line per worker. */
+  /** A header, then one line per worker. */
   static String table(ServerStatus s) {
-    StringBuilder b = new StringBuilder(256);
+    StringBuilder b = new StringBuilder(512);
     b.append(
         String.format(
             Locale.ROOT,
-            "prefork at shm key %s: master pid %d, generation %d, %s, listening on %s,"
-                + " %d children (%d idle, %d busy), %d calls%n",
+            "prefork %s  master pid %d  up %s  generation %d  %s%n",
             ShmKeys.toHex(s.shmKey()),
             s.masterPid(),
+            duration(s.uptimeMillis()),
             s.generation(),
-            s.masterState(),
+            s.masterState()));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "listen   %s  queue %d/%d (waiting/backlog)%n",
             listen(s),
-            s.children(),
+            s.listenQueue(),
+            s.listenBacklog()));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "workers  %d idle  %d busy  %d starting  %d total  (%d children of %d..%d, %d"
+                + " thread%s each)%n",
             s.count(SlotState.IDLE),
             s.count(SlotState.BUSY),
-            s.totalCalls()));
-    String row = "%5s  %8s  %4s  %-8s  %8s  %8s%n";
-    b.append(String.format(Locale.ROOT, row, "SLOT", "PID", "GEN", "STATE", "CALLS", "IN STATE"));
+            s.count(SlotState.STARTING),
+            s.workers().size(),
+            s.children(),
+            s.minChildren(),
+            s.maxChildren(),
+            s.threadsPerChild(),
+            s.threadsPerChild() == 1 ? "" : "s"));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "calls    %d total  %.1f/s over the last %s%n",
+            s.totalCalls(),
+            s.callsPerSecond(),
+            duration(s.rateIntervalMillis())));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "history  %d spawned  %d crashed  %d restarts%s%n",
+            s.spawns(),
+            s.crashes(),
+            s.restarts(),
+            s.spawnBackoffUntilMillis() > s.takenAtMillis()
+                ? String.format(
+                    Locale.ROOT,
+                    "  crash-loop backoff: next spawn in %s",
+                    duration(s.spawnBackoffUntilMillis() - s.takenAtMillis()))
+                : ""));
+    String row = "%5s  %8s  %4s  %-8s  %8s  %8s  %8s%n";
+    b.append(
+        String.format(Locale.ROOT, row, "SLOT", "PID", "GEN", "STATE", "CALLS", "IN STATE", "AGE"));
     for (WorkerStatus w : s.workers()) {
       b.append(
           String.format(
@@ -50,22 +98,49 @@ final class StatusReport {
               w.slot(),
               w.pid(),
               w.generation(),
-              w.state(),
+              w.exitRequest() == ExitRequest.NONE || w.state() == SlotState.EXITING
+                  ? w.state().name()
+                  : w.state() + "*",
               w.calls(),
-              duration(w.millisInState())));
+              duration(w.millisInState()),
+              duration(w.ageMillis())));
+    }
+    if (s.workers().stream().anyMatch(w -> w.exitRequest() != ExitRequest.NONE)) {
+      b.append("* asked to exit after its connection\n");
     }
     return b.toString();
   }
 
   /** One JSON object on one line, fields in the order documented above. */
   static String json(ServerStatus s) {
-    StringBuilder b = new StringBuilder(256);
+    StringBuilder b = new StringBuilder(512);
     b.append("{\"masterPid\":").append(s.masterPid());
     b.append(",\"generation\":").append(s.generation());
     b.append(",\"state\":");
     string(b, s.masterState().name());
     b.append(",\"listen\":");
     string(b, listen(s));
+    b.append(",\"uptimeMillis\":").append(s.uptimeMillis());
+    b.append(",\"heartbeatAgeMillis\":").append(s.heartbeatAgeMillis());
+    b.append(",\"workers\":{\"idle\":").append(s.count(SlotState.IDLE));
+    b.append(",\"busy\":").append(s.count(SlotState.BUSY));
+    b.append(",\"starting\":").append(s.count(SlotState.STARTING));
+    b.append(",\"exiting\":").append(s.count(SlotState.EXITING));
+    b.append(",\"total\":").append(s.workers().size()).append('}');
+    b.append(",\"childCount\":").append(s.children());
+    b.append(",\"minChildren\":").append(s.minChildren());
+    b.append(",\"maxChildren\":").append(s.maxChildren());
+    b.append(",\"threadsPerChild\":").append(s.threadsPerChild());
+    b.append(",\"totalCalls\":").append(s.totalCalls());
+    b.append(",\"callsPerSecond\":")
+        .append(String.format(Locale.ROOT, "%.3f", s.callsPerSecond()));
+    b.append(",\"rateIntervalMillis\":").append(s.rateIntervalMillis());
+    b.append(",\"spawns\":").append(s.spawns());
+    b.append(",\"crashes\":").append(s.crashes());
+    b.append(",\"restarts\":").append(s.restarts());
+    b.append(",\"spawnBackoffUntilMillis\":").append(s.spawnBackoffUntilMillis());
+    b.append(",\"listenQueue\":").append(s.listenQueue());
+    b.append(",\"listenBacklog\":").append(s.listenBacklog());
     b.append(",\"children\":[");
     String separator = "";
     for (WorkerStatus w : s.workers()) {
@@ -78,6 +153,10 @@ final class StatusReport {
       b.append(",\"calls\":").append(w.calls());
       b.append(",\"generation\":").append(w.generation());
       b.append(",\"millisInState\":").append(w.millisInState());
+      b.append(",\"ageMillis\":").append(w.ageMillis());
+      b.append(",\"workerIndex\":").append(w.workerIndex());
+      b.append(",\"exitRequest\":");
+      string(b, w.exitRequest().name());
       b.append('}');
     }
     return b.append("]}").toString();

@@ -26,7 +26,7 @@ class CtlIT {
   private static final Pattern WORKER =
       Pattern.compile(
           "\\{\"slot\":(\\d+),\"pid\":(\\d+),\"state\":\"(\\w+)\",\"calls\":(\\d+),"
-              + "\"generation\":(\\d+),\"millisInState\":(\\d+)}");
+              + "\"generation\":(\\d+),\"millisInState\":(\\d+),[^}]*}");
 
   @RegisterExtension final ServerCleanup cleanup = new ServerCleanup();
 

@@ -27,21 +27,35 @@ class StatusReportTest {
     assertEquals(2, w.size());
 
     String json = StatusReport.json(status);
-    String expected =
+    String head =
         String.format(
             "{\"masterPid\":%d,\"generation\":1,\"state\":\"RUNNING\",\"listen\":\"127.0.0.1:%d\","
-                + "\"children\":[%s,%s]}",
-            server.pid(), server.port(), worker(w.get(0)), worker(w.get(1)));
-    assertEquals(expected, json);
+                + "\"uptimeMillis\":%d,\"heartbeatAgeMillis\":%d,"
+                + "\"workers\":{\"idle\":2,\"busy\":0,\"starting\":0,\"exiting\":0,\"total\":2},"
+                + "\"childCount\":2,\"minChildren\":2,\"maxChildren\":3,\"threadsPerChild\":1,"
+                + "\"totalCalls\":0,\"callsPerSecond\":0.000,\"rateIntervalMillis\":%d,"
+                + "\"spawns\":2,\"crashes\":0,\"restarts\":0,\"spawnBackoffUntilMillis\":0,"
+                + "\"listenQueue\":0,\"listenBacklog\":511,\"children\":[",
+            server.pid(),
+            server.port(),
+            status.uptimeMillis(),
+            status.heartbeatAgeMillis(),
+            status.rateIntervalMillis());
+    assertEquals(head + worker(w.get(0)) + "," + worker(w.get(1)) + "]}", json);
 
     List<String> table = StatusReport.table(status).lines().toList();
-    assertEquals(4, table.size(), String.join("\n", table));
-    assertTrue(table.get(0).contains("master pid " + server.pid() + ", generation 1, RUNNING"));
-    assertTrue(table.get(0).contains("listening on 127.0.0.1:" + server.port()), table.get(0));
-    assertTrue(table.get(0).contains("2 children (2 idle, 0 busy), 0 calls"), table.get(0));
+    assertEquals(8, table.size(), String.join("\n", table));
+    assertTrue(table.get(0).contains("master pid " + server.pid()), table.get(0));
+    assertTrue(table.get(0).contains("generation 1  RUNNING"), table.get(0));
+    assertTrue(table.get(1).contains("listen   127.0.0.1:" + server.port()), table.get(1));
+    assertTrue(table.get(1).contains("queue 0/511"), table.get(1));
+    assertTrue(table.get(2).contains("2 idle  0 busy  0 starting  2 total"), table.get(2));
+    assertTrue(table.get(2).contains("2 children of 2..3"), table.get(2));
+    assertTrue(table.get(3).contains("0 total"), table.get(3));
+    assertTrue(table.get(4).contains("2 spawned  0 crashed  0 restarts"), table.get(4));
     for (int i = 0; i < 2; i++) {
-      assertTrue(table.get(2 + i).contains(" " + w.get(i).pid() + " "), table.get(2 + i));
-      assertTrue(table.get(2 + i).contains(" IDLE "), table.get(2 + i));
+      assertTrue(table.get(6 + i).contains(" " + w.get(i).pid() + " "), table.get(6 + i));
+      assertTrue(table.get(6 + i).contains(" IDLE "), table.get(6 + i));
     }
   }
 
@@ -64,7 +78,7 @@ class StatusReportTest {
   private static String worker(WorkerStatus w) {
     return String.format(
         "{\"slot\":%d,\"pid\":%d,\"state\":\"IDLE\",\"calls\":0,\"generation\":1,"
-            + "\"millisInState\":%d}",
-        w.slot(), w.pid(), w.millisInState());
+            + "\"millisInState\":%d,\"ageMillis\":%d,\"workerIndex\":0,\"exitRequest\":\"NONE\"}",
+        w.slot(), w.pid(), w.millisInState(), w.ageMillis());
   }
 }

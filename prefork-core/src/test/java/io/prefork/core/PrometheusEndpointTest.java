@@ -1,0 +1,433 @@
+package io.prefork.core;
+
+import static io.prefork.core.ServerLifecycleTest.waitUntil;
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.prefork.shm.ShmKeys;
+import io.prefork.shm.ShmSegment;
+import io.prefork.shm.SlotState;
+import io.prefork.shm.testing.JavaProcesses;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The Prometheus endpoint end to end: a real pool, scraped over HTTP, the body checked line by line
+ * against the text exposition format 0.0.4 (the Java client has writers for it, no parser).
+ */
+class PrometheusEndpointTest {
+  @RegisterExtension final ServerCleanup cleanup = new ServerCleanup();
+  @RegisterExtension final JavaProcesses processes = new JavaProcesses();
+
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @Test
+  void servesTheServersMetricsAndCountsACrash() throws Exception {
+    PreforkServer server =
+        cleanup.start(cleanup.builder(TestJob.class).metricsAddress("127.0.0.1").metricsPort(0));
+    int port = server.metricsPort();
+    assertTrue(port > 0, "bound port " + port);
+    assertNotEquals(server.port(), port);
+
+    assertEquals("pong", Client.ask(server.port(), "ping"));
+    waitUntil(
+        () -> server.status().totalCalls() >= 1 && server.status().count(SlotState.IDLE) == 2,
+        "the call counted and both workers idle");
+    ServerStatus status = server.status();
+    Exposition m = scrape(port);
+
+    assertTrue(m.value("prefork_calls_total") >= 1, m.body);
+    assertEquals(status.totalCalls(), m.value("prefork_calls_total"), m.body);
+    assertEquals(2, m.value("prefork_workers", "state", "idle"), m.body);
+    assertEquals(0, m.value("prefork_workers", "state", "busy"), m.body);
+    assertEquals(0, m.value("prefork_workers", "state", "starting"), m.body);
+    assertEquals(0, m.value("prefork_workers", "state", "exiting"), m.body);
+    assertEquals(status.workers().size(), m.sum("prefork_workers"), m.body);
+    assertEquals(status.children(), m.value("prefork_children"), m.body);
+    assertEquals(status.spawns(), m.value("prefork_spawns_total"), m.body);
+    assertEquals(2, m.value("prefork_spawns_total"), m.body);
+    assertEquals(status.spawns(), m.value("prefork_child_startup_seconds_count"), m.body);
+    assertTrue(m.value("prefork_child_startup_seconds_sum") > 0, m.body);
+    assertEquals(1, m.value("prefork_generation"), m.body);
+    assertEquals(0, m.value("prefork_restarts_total"), m.body);
+    assertEquals(status.listenBacklog(), m.value("prefork_listen_backlog"), m.body);
+    assertTrue(m.value("prefork_listen_queue_length") >= 0, m.body);
+    for (String cause : List.of("requested", "crashed", "watchdog", "killed")) {
+      assertEquals(0, m.value("prefork_deaths_total", "cause", cause), cause + "\n" + m.body);
+    }
+    assertEquals("counter", m.types.get("prefork_calls_total"), m.body);
+    assertEquals("counter", m.types.get("prefork_deaths_total"), m.body);
+    assertEquals("gauge", m.types.get("prefork_workers"), m.body);
+    assertEquals("histogram", m.types.get("prefork_child_startup_seconds"), m.body);
+
+    // kill -9 a child: once reaped, deaths{cause="crashed"} counts it, and its replacement's
+    // start-up is in the histogram.
+    WorkerStatus victim = status.workers().get(0);
+    assertTrue(ProcessHandle.of(victim.pid()).orElseThrow().destroyForcibly());
+    waitUntil(() -> server.status().crashes() == 1, "the crash reaped");
+    assertEquals(1, scrape(port).value("prefork_deaths_total", "cause", "crashed"));
+    waitUntil(
+        () ->
+            server.status().count(SlotState.IDLE) == 2
+                && server.status().workers().stream().noneMatch(w -> w.pid() == victim.pid()),
+        "a replacement accepting");
+    waitUntil(
+        () -> scrape(port).value("prefork_child_startup_seconds_count") == 3,
+        "the replacement's start-up observed");
+    Exposition after = scrape(port);
+    assertEquals(server.status().spawns(), after.value("prefork_spawns_total"), after.body);
+    assertEquals(3, after.value("prefork_spawns_total"), after.body);
+    assertEquals(1, after.value("prefork_deaths_total", "cause", "crashed"), after.body);
+    assertEquals(0, after.value("prefork_deaths_total", "cause", "requested"), after.body);
+    assertTrue(after.value("prefork_calls_total") >= m.value("prefork_calls_total"));
+
+    // The endpoint stops with the master.
+    server.close();
+    assertThrows(IOException.class, () -> scrape(port));
+  }
+
+  @Test
+  void serversInOneJvmHaveEndpointsOfTheirOwn() throws Exception {
+    PreforkServer a =
+        cleanup.start(cleanup.builder(TestJob.class).metricsAddress("127.0.0.1").metricsPort(0));
+    PreforkServer b =
+        cleanup.start(
+            cleanup
+                .builder(TestJob.class)
+                .metricsAddress("127.0.0.1")
+                .metricsPort(0)
+                .minChildren(1));
+    assertNotEquals(a.metricsPort(), b.metricsPort());
+    waitUntil(() -> b.status().count(SlotState.IDLE) == 1, "b's child idle");
+    assertEquals(1, scrape(b.metricsPort()).value("prefork_workers", "state", "idle"));
+    waitUntil(() -> a.status().count(SlotState.IDLE) == 2, "a's children idle");
+    assertEquals(2, scrape(a.metricsPort()).value("prefork_workers", "state", "idle"));
+    assertTrue(
+        PrometheusRegistry.defaultRegistry.scrape().stream()
+            .noneMatch(s -> s.getMetadata().getName().startsWith("prefork")),
+        "nothing in the default registry");
+  }
+
+  /**
+   * Scrapes and JMX reads racing the master's stop: the table is detached right after the master's
+   * observers hear it stopped, so a read after that would crash this JVM, not fail an assertion.
+   */
+  @Test
+  void readsRacingTheStopNeverTouchTheRemovedTable() throws Exception {
+    PreforkServer server =
+        cleanup.start(cleanup.builder(TestJob.class).metricsAddress("127.0.0.1").metricsPort(0));
+    int port = server.metricsPort();
+    MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
+    ObjectName name = PreforkServerJmx.objectName(server.shmKey());
+    AtomicInteger scrapes = new AtomicInteger();
+    AtomicInteger reads = new AtomicInteger();
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    Thread scraper =
+        new Thread(
+            () -> {
+              while (server.isRunning() && System.nanoTime() < deadline) {
+                try {
+                  scrape(port);
+                  scrapes.incrementAndGet();
+                } catch (IOException e) {
+                  return; // the endpoint is gone
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            });
+    Thread reader =
+        new Thread(
+            () -> {
+              while (server.isRunning() && System.nanoTime() < deadline) {
+                try {
+                  mbeans.getAttribute(name, "IdleWorkers");
+                  reads.incrementAndGet();
+                } catch (Exception e) {
+                  // unregistered, or stopped between the check and the read: both fine
+                }
+              }
+            });
+    scraper.start();
+    reader.start();
+    waitUntil(() -> scrapes.get() >= 5 && reads.get() >= 5, "reads under way");
+    server.close();
+    scraper.join(20_000);
+    reader.join(20_000);
+    assertFalse(scraper.isAlive() || reader.isAlive());
+    assertFalse(mbeans.isRegistered(name));
+    assertThrows(IOException.class, () -> scrape(port));
+  }
+
+  @Test
+  void metricsOffMeansNoEndpoint() {
+    PreforkServer server = cleanup.start(cleanup.builder(TestJob.class));
+    assertEquals(-1, server.metricsPort());
+  }
+
+  @Test
+  void aMetricsPortInUseFailsTheStartAndLeavesNothing() throws Exception {
+    PreforkServer first =
+        cleanup.start(cleanup.builder(TestJob.class).metricsAddress("127.0.0.1").metricsPort(0));
+    PreforkServer.Builder second =
+        cleanup.builder(TestJob.class).metricsAddress("127.0.0.1").metricsPort(first.metricsPort());
+    int secondKey = second.build().shmKey();
+    PreforkException e = assertThrows(PreforkException.class, () -> cleanup.start(second));
+    assertTrue(e.getMessage().contains("cannot serve metrics"), e.getMessage());
+    assertTrue(e.getMessage().contains(Integer.toString(first.metricsPort())), e.getMessage());
+    assertTrue(ShmSegment.stat(secondKey).isEmpty(), "no table");
+    assertEquals(2, scrape(first.metricsPort()).value("prefork_spawns_total"));
+  }
+
+  /**
+   * In a JVM without the Prometheus client: a server without metrics runs, one with metrics fails
+   * to start with a message naming the artifacts.
+   */
+  @Test
+  void withoutTheClientMetricsOffRunsAndMetricsOnFailsClearly() throws Exception {
+    int off = cleanup.newKey();
+    int on = cleanup.newKey();
+    List<String> command =
+        new ArrayList<>(
+            JavaProcesses.command(
+                WithoutClient.class.getName(), ShmKeys.toHex(off), ShmKeys.toHex(on)));
+    int cp = command.indexOf("-cp") + 1;
+    String classPath =
+        Arrays.stream(command.get(cp).split(File.pathSeparator))
+            .filter(entry -> !entry.contains("io" + File.separator + "prometheus"))
+            .collect(Collectors.joining(File.pathSeparator));
+    assertNotEquals(command.get(cp), classPath, "the client was on the test class path");
+    command.set(cp, classPath);
+    Process p =
+        processes.start(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT));
+    List<String> lines;
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      lines = out.lines().toList();
+    }
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), lines.toString());
+    assertEquals("OFF -1 pong", lines.get(0));
+    String failed = lines.get(1);
+    assertTrue(failed.startsWith("FAILED "), failed);
+    assertTrue(failed.contains("io.prometheus:prometheus-metrics-core"), failed);
+    assertTrue(failed.contains("io.prometheus:prometheus-metrics-exporter-httpserver"), failed);
+    assertTrue(failed.contains("metricsPort"), failed);
+    assertTrue(ShmSegment.stat(on).isEmpty(), "no table left");
+  }
+
+  /** The main of {@link #withoutTheClientMetricsOffRunsAndMetricsOnFailsClearly()}. */
+  public static final class WithoutClient {
+    private WithoutClient() {}
+
+    public static void main(String[] args) throws Exception {
+      PreforkServer server =
+          builder(ShmKeys.parse(args[0])).build().start(); // metrics off: no client needed
+      try {
+        System.out.println("OFF " + server.metricsPort() + " " + Client.ask(server.port(), "ping"));
+      } finally {
+        server.close();
+      }
+      try {
+        builder(ShmKeys.parse(args[1])).metricsPort(0).build().start().close();
+        System.out.println("STARTED");
+      } catch (PreforkException e) {
+        System.out.println("FAILED " + e.getMessage());
+      }
+    }
+
+    private static PreforkServer.Builder builder(int key) {
+      return PreforkServer.builder()
+          .bindAddress("127.0.0.1")
+          .port(0)
+          .shmKey(key)
+          .job(TestJob.class)
+          .minChildren(1)
+          .maxChildren(1);
+    }
+  }
+
+  private Exposition scrape(int port) throws IOException, InterruptedException {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    assertEquals(200, response.statusCode(), response.body());
+    String type = response.headers().firstValue("Content-Type").orElse("");
+    assertTrue(type.startsWith("text/plain; version=0.0.4"), type);
+    return Exposition.parse(response.body());
+  }
+
+  /**
+   * A strict reader of the Prometheus text exposition format 0.0.4: every line must be a HELP, a
+   * TYPE or a sample line; every sample must belong to the family of the last TYPE line; each
+   * family is typed once, before its samples; histogram buckets must be cumulative and end at +Inf
+   * with the count.
+   */
+  static final class Exposition {
+    private static final String NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
+    private static final String LABEL = "[a-zA-Z_][a-zA-Z0-9_]*";
+    private static final String VALUE =
+        "(?:[+-]?Inf|NaN|[+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?)";
+    private static final Pattern HELP = Pattern.compile("# HELP (" + NAME + ") (.*)");
+    private static final Pattern TYPE =
+        Pattern.compile("# TYPE (" + NAME + ") (counter|gauge|histogram|summary|untyped)");
+    private static final Pattern SAMPLE =
+        Pattern.compile("(" + NAME + ")(?:\\{(.*)\\})? (" + VALUE + ")(?: (-?\\d+))?");
+    private static final Pattern LABEL_PAIR =
+        Pattern.compile("(" + LABEL + ")=\"((?:[^\"\\\\\\n]|\\\\[\\\\\"n])*)\"(,|$)");
+
+    record Sample(String name, Map<String, String> labels, double value) {}
+
+    final String body;
+    final Map<String, String> types = new HashMap<>();
+    final Map<String, String> helps = new HashMap<>();
+    final List<Sample> samples = new ArrayList<>();
+
+    private Exposition(String body) {
+      this.body = body;
+    }
+
+    static Exposition parse(String body) {
+      Exposition e = new Exposition(body);
+      assertTrue(body.endsWith("\n"), "the body ends with a line feed");
+      String family = null;
+      String familyType = null;
+      int n = 0;
+      for (String line : body.split("\n", -1)) {
+        n++;
+        if (line.isEmpty()) {
+          continue;
+        }
+        String where = "line " + n + ": '" + line + "'";
+        Matcher m;
+        if ((m = HELP.matcher(line)).matches()) {
+          assertNull(e.helps.put(m.group(1), m.group(2)), "a second HELP, " + where);
+          assertTrue(
+              m.group(2).replaceAll("\\\\[\\\\n]", "").indexOf('\\') < 0,
+              "only \\\\ and \\n escapes in HELP, " + where);
+        } else if ((m = TYPE.matcher(line)).matches()) {
+          family = m.group(1);
+          familyType = m.group(2);
+          assertNull(e.types.put(family, familyType), "a second TYPE, " + where);
+        } else if ((m = SAMPLE.matcher(line)).matches()) {
+          String name = m.group(1);
+          assertNotNull(family, "a sample before any TYPE, " + where);
+          assertTrue(belongs(name, family, familyType), "not of family " + family + ", " + where);
+          Map<String, String> labels = new LinkedHashMap<>();
+          String text = m.group(2);
+          if (text != null && !text.isEmpty()) {
+            Matcher lm = LABEL_PAIR.matcher(text);
+            int at = 0;
+            while (at < text.length()) {
+              assertTrue(lm.find(at) && lm.start() == at, "bad labels at " + at + ", " + where);
+              assertNull(labels.put(lm.group(1), unescape(lm.group(2))), "repeated, " + where);
+              at = lm.end();
+            }
+          }
+          if (name.endsWith("_bucket") && "histogram".equals(familyType)) {
+            assertTrue(labels.containsKey("le"), "a bucket without le, " + where);
+          }
+          e.samples.add(new Sample(name, labels, parseValue(m.group(3))));
+        } else {
+          fail("neither HELP, TYPE nor a sample, " + where);
+        }
+      }
+      e.checkHistograms();
+      return e;
+    }
+
+    private static boolean belongs(String sample, String family, String type) {
+      return switch (type) {
+        case "histogram" ->
+            sample.equals(family + "_bucket")
+                || sample.equals(family + "_sum")
+                || sample.equals(family + "_count");
+        case "summary" ->
+            sample.equals(family)
+                || sample.equals(family + "_sum")
+                || sample.equals(family + "_count");
+        default -> sample.equals(family);
+      };
+    }
+
+    private static double parseValue(String text) {
+      return switch (text) {
+        case "+Inf", "Inf" -> Double.POSITIVE_INFINITY;
+        case "-Inf" -> Double.NEGATIVE_INFINITY;
+        case "NaN" -> Double.NaN;
+        default -> Double.parseDouble(text);
+      };
+    }
+
+    private static String unescape(String value) {
+      return value.replace("\\n", "\n").replace("\\\"", "\"").replace("\\\\", "\\");
+    }
+
+    private void checkHistograms() {
+      types.forEach(
+          (family, type) -> {
+            if (!type.equals("histogram")) {
+              return;
+            }
+            double previous = 0;
+            double last = Double.NaN;
+            String lastLe = null;
+            for (Sample s : samples) {
+              if (s.name().equals(family + "_bucket")) {
+                assertTrue(s.value() >= previous, family + " buckets are cumulative\n" + body);
+                previous = s.value();
+                last = s.value();
+                lastLe = s.labels().get("le");
+              }
+            }
+            assertEquals("+Inf", lastLe, family + " ends at le=+Inf\n" + body);
+            assertEquals(value(family + "_count"), last, family + ": +Inf bucket = count");
+          });
+    }
+
+    /** The value of the one sample with this name and labels (and no others). */
+    double value(String name, String... labels) {
+      Map<String, String> wanted = new HashMap<>();
+      for (int i = 0; i < labels.length; i += 2) {
+        wanted.put(labels[i], labels[i + 1]);
+      }
+      List<Sample> found =
+          samples.stream().filter(s -> s.name().equals(name) && s.labels().equals(wanted)).toList();
+      assertEquals(1, found.size(), name + wanted + " in\n" + body);
+      return found.get(0).value();
+    }
+
+    /** The sum of every sample with this name. */
+    double sum(String name) {
+      return samples.stream().filter(s -> s.name().equals(name)).mapToDouble(Sample::value).sum();
+    }
+  }
+}
