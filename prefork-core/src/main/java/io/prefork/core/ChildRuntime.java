@@ -124,6 +124,17 @@ final class ChildRuntime implements ChildContext {
     while (!workersDone()) {
       sleep(WATCH_MILLIS);
       if (!masterIsParent(args.masterPid())) {
+        // Never an orphan: the halt is armed before anything that could block (closing the
+        // listening channel waits for the accepting thread).
+        Thread halt =
+            new Thread(
+                () -> {
+                  sleep(ORPHAN_GRACE_MILLIS);
+                  Runtime.getRuntime().halt(0);
+                },
+                "prefork-orphan-halt");
+        halt.setDaemon(true);
+        halt.start();
         stop();
         long deadline = System.currentTimeMillis() + ORPHAN_GRACE_MILLIS;
         while (!workersDone() && System.currentTimeMillis() < deadline) {

@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * The master's signals, as httpd, gunicorn and unicorn use them: TERM and INT wait-down, HUP
@@ -38,12 +39,24 @@ final class MasterSignals {
 
   private static void handle(String name, Command command) {
     try {
-      Signal.handle(
-          new Signal(name),
-          signal -> {
-            log.info("SIG{}: {}", name, command);
-            servers.forEach(s -> s.accept(command));
-          });
+      Signal signal = new Signal(name);
+      SignalHandler previous =
+          Signal.handle(
+              signal,
+              s -> {
+                log.info("SIG{}: {}", name, command);
+                servers.forEach(server -> server.accept(command));
+              });
+      if (previous == SignalHandler.SIG_IGN && !name.equals("TERM")) {
+        // Started with the signal ignored (a background job, nohup): keep it that way, as
+        // POSIX programs do.
+        Signal.handle(signal, SignalHandler.SIG_IGN);
+        log.info(
+            "SIG{} was ignored when this JVM started (a background job or nohup) and stays"
+                + " ignored; use ctl or another signal for {}",
+            name,
+            command);
+      }
     } catch (IllegalArgumentException e) {
       log.warn("cannot handle SIG{} in this JVM ({}); use ctl instead", name, e.getMessage());
     }

@@ -111,6 +111,8 @@ final class Supervisor {
   private boolean backoffLogged;
   private volatile String failure;
   private boolean cleanedUp;
+  private final Object tableLock = new Object();
+  private boolean tableClosed;
   private long retiredCalls;
   private long rateSinceMillis;
   private long rateSinceCalls;
@@ -146,7 +148,7 @@ final class Supervisor {
     Supervisor s = new Supervisor(config, socket, table, ServerEvents.all(observers));
     table.generation(s.generation);
     log.info(
-        "master pid {} listening on {} (shm key {}, job {}, children {}..{}, {} thread(s) each)",
+        "master pid {} bound {} (shm key {}, job {}, children {}..{}, {} thread(s) each)",
         ProcessHandle.current().pid(),
         socket,
         ShmKeys.toHex(config.shmKey()),
@@ -247,10 +249,12 @@ final class Supervisor {
 
   /** The status as the table shows it now. */
   ServerStatus status() {
-    if (isTerminated()) {
-      throw new IllegalStateException("the server has stopped");
+    synchronized (tableLock) {
+      if (tableClosed) {
+        throw new IllegalStateException("the server has stopped");
+      }
+      return ServerStatus.of(table.snapshot());
     }
-    return ServerStatus.of(table.snapshot());
   }
 
   /** Queues a command for the master thread (from the API or a signal handler). */
@@ -466,10 +470,14 @@ final class Supervisor {
     long calls = 0;
     for (int slot : slotsOf(child.index)) {
       calls += table.calls(slot);
-      table.release(slot, now);
     }
+    // Counted as retired before the slots are freed: a reader in between may count them twice
+    // for a moment, but never sees the total go down.
     table.retireCalls(calls);
     retiredCalls += calls;
+    for (int slot : slotsOf(child.index)) {
+      table.release(slot, now);
+    }
     if (child.replacement && !child.ready) {
       replacementsStarting = Math.max(0, replacementsStarting - 1);
     }
@@ -947,10 +955,17 @@ final class Supervisor {
         events.stopped();
       } finally {
         try {
-          table.close();
+          // Under the lock: a status() reading the mapping must not see it unmapped mid-read.
+          synchronized (tableLock) {
+            tableClosed = true;
+            table.close();
+          }
         } finally {
           ready.completeExceptionally(
-              new PreforkException("the server stopped before it was ready"));
+              new PreforkException(
+                  "the server stopped before it was ready: a wait-down or force-down (a signal,"
+                      + " a controller, or the JVM exiting) arrived while the children were"
+                      + " starting"));
           MasterSignals.unregister(signalSink);
           try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);

@@ -142,7 +142,9 @@ class FaultInjectionTest {
             .toList();
     return candidates.isEmpty()
         ? Optional.empty()
-        : Optional.of(candidates.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(candidates.size())));
+        : Optional.of(
+            candidates.get(
+                java.util.concurrent.ThreadLocalRandom.current().nextInt(candidates.size())));
   }
 
   @Test

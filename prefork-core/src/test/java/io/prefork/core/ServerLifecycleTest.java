@@ -332,6 +332,32 @@ class ServerLifecycleTest {
   }
 
   @Test
+  void theListenQueueIsTheKernelsCountOfWaitingConnections() throws Exception {
+    PreforkServer server =
+        cleanup.start(cleanup.builder(TestJob.class).minChildren(1).maxChildren(1).backlog(64));
+    List<Client> clients = new java.util.ArrayList<>();
+    try (ControlHandle control = server.control()) {
+      Client holder = new Client(server.port());
+      holder.write("hold");
+      clients.add(holder);
+      waitUntil(() -> control.status().count(SlotState.BUSY) == 1, "the only worker busy");
+      assertEquals(0, control.status().listenQueue());
+      for (int waiting = 1; waiting <= 5; waiting++) {
+        clients.add(new Client(server.port()));
+        int expected = waiting;
+        waitUntil(() -> control.status().listenQueue() == expected, expected + " waiting");
+      }
+      assertEquals(64, control.status().listenBacklog());
+      holder.close();
+      waitUntil(() -> control.status().listenQueue() == 4, "the worker took one");
+    } finally {
+      for (Client c : clients) {
+        c.close();
+      }
+    }
+  }
+
+  @Test
   void theBuilderNamesTheValueAtFault() {
     IllegalArgumentException e =
         assertThrows(

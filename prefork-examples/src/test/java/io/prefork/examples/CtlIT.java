@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.prefork.core.ServerCleanup;
 import io.prefork.shm.ShmSegment;
+import io.prefork.shm.ShmKeys;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -14,7 +19,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -66,7 +73,7 @@ class CtlIT {
       for (Worker w : workers) {
         assertTrue(table.out().contains(" " + w.pid() + " "), table.out());
       }
-      assertEquals(1 + workers.size() + 1, table.out().lines().count(), table.out());
+      assertEquals(6 + workers.size(), table.out().lines().count(), table.out());
 
       Cli.Result restart = cli.ctl(key, "restart");
       assertEquals(0, restart.exitCode(), restart.toString());
@@ -91,6 +98,58 @@ class CtlIT {
           "serve still running 10 s after wdown:\n" + serve.log());
       assertEquals(0, serve.process().exitValue(), serve.log());
       assertTrue(ShmSegment.stat(key).isEmpty(), "the segment is gone");
+    }
+  }
+
+  /**
+   * The table is 0600 and owned by the server's user: ctl run as another user (nobody, through
+   * setpriv) is told "permission denied" and changes nothing.
+   */
+  @Test
+  void ctlAsAnotherUserIsDeniedAndChangesNothing() throws Exception {
+    Path setpriv = Path.of("/usr/bin/setpriv");
+    Assumptions.assumeTrue(Files.isExecutable(setpriv), "no setpriv: cannot run as another user");
+    Assumptions.assumeTrue(
+        new com.sun.security.auth.module.UnixSystem().getUid() == 0,
+        "not root: cannot switch to another uid to test the permission check");
+    int key = cleanup.newKey();
+    Path dir = Files.createTempDirectory("prefork-other-user");
+    Path jar = dir.resolve("prefork-examples.jar");
+    try (Cli cli = new Cli()) {
+      Cli.Serve serve = cli.serve(key);
+      Files.copy(Cli.jar(), jar);
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+      for (String command : List.of("status", "wdown", "fdown")) {
+        ProcessBuilder pb =
+            new ProcessBuilder(
+                    setpriv.toString(),
+                    "--reuid=65534",
+                    "--regid=65534",
+                    "--clear-groups",
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-jar",
+                    jar.toString(),
+                    "ctl",
+                    "--shm-key",
+                    ShmKeys.toHex(key),
+                    command)
+                .directory(dir.toFile());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertNotEquals(0, p.exitValue(), command + ": " + out + err);
+        assertTrue(err.contains("permission denied"), command + ": " + err);
+        assertEquals(1, err.strip().lines().count(), "one clear line: " + err);
+      }
+      Cli.Result json = cli.ctl(key, "status", "--json");
+      assertEquals(0, json.exitCode(), json.toString());
+      assertTrue(json.out().contains("\"state\":\"RUNNING\""), json.out());
+      assertTrue(json.out().contains("\"masterPid\":" + serve.masterPid() + ","), json.out());
+    } finally {
+      Files.deleteIfExists(jar);
+      Files.deleteIfExists(dir);
     }
   }
 
