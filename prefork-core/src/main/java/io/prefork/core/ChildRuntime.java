@@ -9,8 +9,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import sun.misc.Signal;
-import sun.misc.SignalHandler;
 
 /**
  * One child JVM: it takes the listening socket from its standard input, attaches its slots in the
@@ -184,9 +182,9 @@ final class ChildRuntime implements ChildContext {
 
   private void installSignals() {
     // TERM: the master asks for a graceful exit. INT and HUP from a terminal are the master's.
-    Signal.handle(new Signal("TERM"), s -> stop());
-    Signal.handle(new Signal("INT"), SignalHandler.SIG_IGN);
-    Signal.handle(new Signal("HUP"), SignalHandler.SIG_IGN);
+    Signals.handle("TERM", this::stop);
+    Signals.ignore("INT");
+    Signals.ignore("HUP");
   }
 
   static boolean masterIsParent(long masterPid) {

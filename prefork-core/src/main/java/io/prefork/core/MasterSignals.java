@@ -6,8 +6,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Signal;
-import sun.misc.SignalHandler;
 
 /**
  * The master's signals, as httpd, gunicorn and unicorn use them: TERM and INT wait-down, HUP
@@ -39,18 +37,17 @@ final class MasterSignals {
 
   private static void handle(String name, Command command) {
     try {
-      Signal signal = new Signal(name);
-      SignalHandler previous =
-          Signal.handle(
-              signal,
-              s -> {
+      boolean wasIgnored =
+          Signals.handle(
+              name,
+              () -> {
                 log.info("SIG{}: {}", name, command);
                 servers.forEach(server -> server.accept(command));
               });
-      if (previous == SignalHandler.SIG_IGN && !name.equals("TERM")) {
+      if (wasIgnored && !name.equals("TERM")) {
         // Started with the signal ignored (a background job, nohup): keep it that way, as
         // POSIX programs do.
-        Signal.handle(signal, SignalHandler.SIG_IGN);
+        Signals.ignore(name);
         log.info(
             "SIG{} was ignored when this JVM started (a background job or nohup) and stays"
                 + " ignored; use ctl or another signal for {}",
