@@ -136,40 +136,69 @@ abstract class AttachedTable implements AutoCloseable {
     T create(ShmSegment segment, int slotCount);
   }
 
-  /** The segment's key. */
+  /**
+   * The segment's key.
+   *
+   * @return the System V key the table was attached or created at
+   */
   public int key() {
     return segment.key();
   }
 
-  /** The number of slots. */
+  /**
+   * The number of slots.
+   *
+   * @return the validated count, 1 to {@link SharedStatusTable#MAX_SLOTS}
+   */
   public int slotCount() {
     return slotCount;
   }
 
-  /** The master's pid as recorded in the header. */
+  /**
+   * The master's pid as recorded in the header.
+   *
+   * @return the pid the master wrote at creation, not validated
+   */
   public int masterPid() {
     checkAttached();
     return store.readInt(MASTER_PID_OFFSET);
   }
 
-  /** The master's last heartbeat (epoch milliseconds). */
+  /**
+   * The master's last heartbeat (epoch milliseconds).
+   *
+   * @return the heartbeat's time; the table's creation time before the first heartbeat
+   */
   public long heartbeatMillis() {
     checkAttached();
     return store.readVolatileLong(HEARTBEAT_OFFSET);
   }
 
-  /** The current generation. */
+  /**
+   * The current generation.
+   *
+   * @return the generation the master published last, 0 before it published one
+   */
   public long generation() {
     checkAttached();
     return store.readVolatileLong(GENERATION_OFFSET);
   }
 
-  /** What the kernel says about the segment now. */
+  /**
+   * What the kernel says about the segment now.
+   *
+   * @return a fresh {@code shmctl(IPC_STAT)} result
+   * @throws ShmException if {@code shmctl} fails, e.g. once the segment is gone
+   */
   public ShmStat stat() {
     return segment.stat();
   }
 
-  /** Reads the whole table, validating every value. */
+  /**
+   * Reads the whole table, validating every value.
+   *
+   * @return the header and all {@link #slotCount()} slots as read now
+   */
   public TableSnapshot snapshot() {
     checkAttached();
     long now = System.currentTimeMillis();
@@ -205,7 +234,13 @@ abstract class AttachedTable implements AutoCloseable {
         List.copyOf(slots));
   }
 
-  /** Reads one slot, validating every value. */
+  /**
+   * Reads one slot, validating every value.
+   *
+   * @param slot the slot's index, 0 to {@link #slotCount()} - 1
+   * @return the slot as read now
+   * @throws StatusTableException with {@code NO_SUCH_SLOT} if {@code slot} is outside the table
+   */
   public SlotSnapshot readSlot(int slot) {
     checkAttached();
     checkSlot(slot);
@@ -224,7 +259,13 @@ abstract class AttachedTable implements AutoCloseable {
         ExitRequest.ofCode(store.readVolatileInt(base + EXIT_REQUEST_OFFSET)));
   }
 
-  /** The state of one slot. */
+  /**
+   * The state of one slot.
+   *
+   * @param slot the slot's index, 0 to {@link #slotCount()} - 1
+   * @return the state, {@link SlotState#UNKNOWN} if the stored value is out of range
+   * @throws StatusTableException with {@code NO_SUCH_SLOT} if {@code slot} is outside the table
+   */
   public SlotState state(int slot) {
     checkAttached();
     checkSlot(slot);

@@ -18,8 +18,13 @@ public final class ChildTable extends AttachedTable {
    * Attaches the table at {@code key} read-write for the child that owns slots {@code firstSlot ..
    * firstSlot + workers - 1}.
    *
+   * @param key the table's System V key
+   * @param firstSlot the index of the child's first slot
+   * @param workers the child's number of worker threads (and slots), at least 1
+   * @return the attached table; {@link #close()} detaches it
    * @throws StatusTableException if the table fails validation or the slots are outside it
    * @throws ShmException if there is no such segment or it can't be attached
+   * @throws IllegalArgumentException if {@code workers} is less than 1
    */
   public static ChildTable attach(int key, int firstSlot, int workers) {
     if (workers < 1) {
@@ -36,7 +41,13 @@ public final class ChildTable extends AttachedTable {
         });
   }
 
-  /** The slot of this child's worker {@code workerIndex} (0-based). */
+  /**
+   * The slot of this child's worker {@code workerIndex} (0-based).
+   *
+   * @param workerIndex the worker's index in this child, 0 to {@code workers - 1}
+   * @return a new {@link WorkerSlot} on slot {@code firstSlot + workerIndex}
+   * @throws IllegalArgumentException if {@code workerIndex} is outside the child's workers
+   */
   public WorkerSlot worker(int workerIndex) {
     if (workerIndex < 0 || workerIndex >= workers) {
       throw new IllegalArgumentException(

@@ -23,12 +23,21 @@ public enum Command {
     this.code = code;
   }
 
-  /** The value stored in shared memory. */
+  /**
+   * The value stored in shared memory.
+   *
+   * @return 0 ({@link #NONE}) to 5: the low 32 bits of the command word
+   */
   public int code() {
     return code;
   }
 
-  /** The command with this stored value, or null when the value is out of range. */
+  /**
+   * The command with this stored value, or null when the value is out of range.
+   *
+   * @param code the low 32 bits of the command word
+   * @return the command, or null for a value outside 0 to 5
+   */
   public static Command ofCode(int code) {
     return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
   }

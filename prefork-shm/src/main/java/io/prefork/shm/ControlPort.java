@@ -20,6 +20,8 @@ public final class ControlPort extends AttachedTable {
   /**
    * Attaches the table at {@code key} read-write and validates it.
    *
+   * @param key the table's System V key
+   * @return the attached table; {@link #close()} detaches it
    * @throws ShmException when there is no segment at the key (ENOENT) or it is not accessible
    * @throws StatusTableException when the segment is not a valid prefork table of ours
    */
@@ -31,6 +33,12 @@ public final class ControlPort extends AttachedTable {
    * Posts a command and returns its sequence number. If an earlier command is still untaken, waits
    * up to a second for the master to take it, so that commands from racing controllers are not
    * silently replaced.
+   *
+   * @param command the command to post, not {@link Command#NONE}
+   * @return the command's sequence number (1 for the table's first), for {@link #awaitTaken}
+   * @throws IllegalArgumentException if {@code command} is {@link Command#NONE}
+   * @throws IllegalStateException if the table was closed, or the thread was interrupted while
+   *     waiting (its interrupt status is set again)
    */
   public long post(Command command) {
     if (command == Command.NONE) {
@@ -53,7 +61,11 @@ public final class ControlPort extends AttachedTable {
     }
   }
 
-  /** The newest command sequence the master has taken. */
+  /**
+   * The newest command sequence the master has taken.
+   *
+   * @return the sequence number, 0 before the master took any command
+   */
   public long acknowledged() {
     checkAttached();
     return store.readVolatileLong(COMMAND_ACK_OFFSET);
@@ -62,7 +74,11 @@ public final class ControlPort extends AttachedTable {
   /**
    * Waits until the master took the command with this sequence (or a later one).
    *
+   * @param sequence a sequence number returned by {@link #post}
+   * @param timeout how long to wait at most
    * @return false if the timeout passed first
+   * @throws IllegalStateException if the table was closed, or the thread was interrupted while
+   *     waiting (its interrupt status is set again)
    */
   public boolean awaitTaken(long sequence, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();

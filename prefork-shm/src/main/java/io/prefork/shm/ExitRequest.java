@@ -24,12 +24,21 @@ public enum ExitRequest {
     this.code = code;
   }
 
-  /** The value stored in shared memory. */
+  /**
+   * The value stored in shared memory.
+   *
+   * @return 0 ({@link #NONE}) to 4
+   */
   public int code() {
     return code;
   }
 
-  /** The request with this stored value; out-of-range values read as {@link #STOP}. */
+  /**
+   * The request with this stored value; out-of-range values read as {@link #STOP}.
+   *
+   * @param code a value read from a slot's exit request field
+   * @return the request, never null
+   */
   public static ExitRequest ofCode(int code) {
     if (code == 0) {
       return NONE;

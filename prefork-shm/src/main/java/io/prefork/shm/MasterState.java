@@ -21,12 +21,21 @@ public enum MasterState {
     this.code = code;
   }
 
-  /** The value stored in shared memory. */
+  /**
+   * The value stored in shared memory.
+   *
+   * @return 1 to 5, or -1 for {@link #UNKNOWN} (never stored)
+   */
   public int code() {
     return code;
   }
 
-  /** The state with this stored value, or {@link #UNKNOWN}. */
+  /**
+   * The state with this stored value, or {@link #UNKNOWN}.
+   *
+   * @param code a value read from the header's master state field
+   * @return the state, never null; {@link #UNKNOWN} for any value but 1 to 5 (0 included)
+   */
   public static MasterState ofCode(int code) {
     for (MasterState s : values()) {
       if (s.code == code && s != UNKNOWN) {

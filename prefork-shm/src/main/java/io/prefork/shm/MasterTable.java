@@ -37,6 +37,9 @@ public final class MasterTable extends AttachedTable {
    * (fresh heartbeat from a running master) or a foreign segment makes this fail; a table whose
    * master is gone and which nobody has attached any more is logged, removed and replaced.
    *
+   * @param key the System V key to create the table at
+   * @param spec the pool's bounds and listening socket, written into the header
+   * @return the new table, master state {@link MasterState#STARTING}; {@link #close()} removes it
    * @throws StatusTableException when the key is taken (see {@link StatusTableException#reason()})
    * @throws ShmException when a system call fails
    */
@@ -177,17 +180,29 @@ public final class MasterTable extends AttachedTable {
     store.writeVolatileInt(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
   }
 
-  /** Refreshes the heartbeat that tells others this master is alive. */
+  /**
+   * Refreshes the heartbeat that tells others this master is alive.
+   *
+   * @param nowMillis the current time (epoch milliseconds)
+   */
   public void heartbeat(long nowMillis) {
     store.writeOrderedLong(HEARTBEAT_OFFSET, nowMillis);
   }
 
-  /** Publishes what the master is doing. */
+  /**
+   * Publishes what the master is doing.
+   *
+   * @param state the master's new state
+   */
   public void masterState(MasterState state) {
     store.writeOrderedInt(MASTER_STATE_OFFSET, state.code());
   }
 
-  /** Publishes a new generation. */
+  /**
+   * Publishes a new generation.
+   *
+   * @param generation the generation now current, as {@link #generation()} will return it
+   */
   public void generation(long generation) {
     store.writeOrderedLong(GENERATION_OFFSET, generation);
   }
@@ -207,26 +222,45 @@ public final class MasterTable extends AttachedTable {
     store.writeOrderedLong(RESTARTS_OFFSET, ++restarts);
   }
 
-  /** Publishes the accept queue's length and limit as the kernel reports them. */
+  /**
+   * Publishes the accept queue's length and limit as the kernel reports them.
+   *
+   * @param queued connections waiting in the accept queue
+   * @param backlog the queue's limit; replaces the one from the {@link TableSpec}
+   */
   public void listenQueue(int queued, int backlog) {
     store.writeOrderedInt(LISTEN_QUEUE_OFFSET, queued);
     store.writeOrderedInt(LISTEN_BACKLOG_OFFSET, backlog);
   }
 
-  /** Adds the calls of a child that exited to the total kept in the header. */
+  /**
+   * Adds the calls of a child that exited to the total kept in the header.
+   *
+   * @param calls the child's calls; 0 or less adds nothing
+   */
   public void retireCalls(long calls) {
     if (calls > 0) {
       store.writeOrderedLong(RETIRED_CALLS_OFFSET, store.readLong(RETIRED_CALLS_OFFSET) + calls);
     }
   }
 
-  /** Publishes the call rate over the last interval. */
+  /**
+   * Publishes the call rate over the last interval.
+   *
+   * @param callsPerSecond the rate, stored rounded to thousandths
+   * @param intervalMillis the interval's length in milliseconds, stored capped at {@link
+   *     Integer#MAX_VALUE}
+   */
   public void callRate(double callsPerSecond, long intervalMillis) {
     store.writeOrderedLong(CALL_RATE_OFFSET, Math.round(callsPerSecond * 1000));
     store.writeOrderedInt(RATE_INTERVAL_OFFSET, (int) Math.min(Integer.MAX_VALUE, intervalMillis));
   }
 
-  /** Publishes until when respawning is held back (crash-loop backoff); 0 for no backoff. */
+  /**
+   * Publishes until when respawning is held back (crash-loop backoff); 0 for no backoff.
+   *
+   * @param epochMillis the end of the backoff (epoch milliseconds), or 0
+   */
   public void spawnBackoffUntil(long epochMillis) {
     store.writeOrderedLong(SPAWN_BACKOFF_UNTIL_OFFSET, epochMillis);
   }
@@ -234,6 +268,8 @@ public final class MasterTable extends AttachedTable {
   /**
    * Takes the newest command posted since the last call, acknowledging it, or returns {@link
    * Command#NONE}. Out-of-range command codes are acknowledged and ignored.
+   *
+   * @return the command, never null; {@link Command#NONE} if none is new or its code is unknown
    */
   public Command takeCommand() {
     long word = store.readVolatileLong(COMMAND_OFFSET);
@@ -258,6 +294,12 @@ public final class MasterTable extends AttachedTable {
   /**
    * Prepares a free slot for a child about to be spawned: zeroes its counters, records the
    * generation and worker index, and sets it STARTING.
+   *
+   * @param slot the slot's index, 0 to {@link #slotCount()} - 1
+   * @param workerIndex the index of the slot's worker thread within its child
+   * @param generation the generation the child is spawned in
+   * @param nowMillis the current time (epoch milliseconds), recorded as start and state time
+   * @throws StatusTableException with {@code NO_SUCH_SLOT} if {@code slot} is outside the table
    */
   public void reserve(int slot, int workerIndex, long generation, long nowMillis) {
     checkSlot(slot);
@@ -272,7 +314,13 @@ public final class MasterTable extends AttachedTable {
     store.writeOrderedInt(base + STATE_OFFSET, SlotState.STARTING.code());
   }
 
-  /** Records the pid of the child spawned for this slot. */
+  /**
+   * Records the pid of the child spawned for this slot.
+   *
+   * @param slot the slot's index, 0 to {@link #slotCount()} - 1
+   * @param pid the child's pid
+   * @throws StatusTableException with {@code NO_SUCH_SLOT} if {@code slot} is outside the table
+   */
   public void pid(int slot, int pid) {
     checkSlot(slot);
     store.writeOrderedInt(slotOffset(slot) + PID_OFFSET, pid);
@@ -281,7 +329,11 @@ public final class MasterTable extends AttachedTable {
   /**
    * Asks the slot's worker to exit after the connection in hand. Only the first request sticks.
    *
+   * @param slot the slot's index, 0 to {@link #slotCount()} - 1
+   * @param reason why the worker should exit, not {@link ExitRequest#NONE}
    * @return true if this call set the request, false if one was already there
+   * @throws StatusTableException with {@code NO_SUCH_SLOT} if {@code slot} is outside the table
+   * @throws IllegalArgumentException if {@code reason} is {@link ExitRequest#NONE}
    */
   public boolean requestExit(int slot, ExitRequest reason) {
     checkSlot(slot);
@@ -292,7 +344,13 @@ public final class MasterTable extends AttachedTable {
         slotOffset(slot) + EXIT_REQUEST_OFFSET, ExitRequest.NONE.code(), reason.code());
   }
 
-  /** Frees the slot after its worker's child was reaped. */
+  /**
+   * Frees the slot after its worker's child was reaped.
+   *
+   * @param slot the slot's index, 0 to {@link #slotCount()} - 1
+   * @param nowMillis the current time (epoch milliseconds), recorded as state time
+   * @throws StatusTableException with {@code NO_SUCH_SLOT} if {@code slot} is outside the table
+   */
   public void release(int slot, long nowMillis) {
     checkSlot(slot);
     long base = slotOffset(slot);
@@ -301,13 +359,25 @@ public final class MasterTable extends AttachedTable {
     store.writeOrderedInt(base + PID_OFFSET, 0);
   }
 
-  /** Connections the slot's worker accepted so far. */
+  /**
+   * Connections the slot's worker accepted so far.
+   *
+   * @param slot the slot's index, 0 to {@link #slotCount()} - 1
+   * @return the count the worker published last, 0 after reservation
+   * @throws StatusTableException with {@code NO_SUCH_SLOT} if {@code slot} is outside the table
+   */
   public long calls(int slot) {
     checkSlot(slot);
     return store.readVolatileLong(slotOffset(slot) + CALLS_OFFSET);
   }
 
-  /** When the slot's state last changed (epoch milliseconds). */
+  /**
+   * When the slot's state last changed (epoch milliseconds).
+   *
+   * @param slot the slot's index, 0 to {@link #slotCount()} - 1
+   * @return the time the master or the worker published with the state
+   * @throws StatusTableException with {@code NO_SUCH_SLOT} if {@code slot} is outside the table
+   */
   public long stateSinceMillis(int slot) {
     checkSlot(slot);
     return store.readVolatileLong(slotOffset(slot) + STATE_SINCE_OFFSET);

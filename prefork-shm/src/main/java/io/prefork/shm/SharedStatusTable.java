@@ -134,7 +134,12 @@ public final class SharedStatusTable {
 
   private SharedStatusTable() {}
 
-  /** The segment size a table with this many slots needs. */
+  /**
+   * The segment size a table with this many slots needs.
+   *
+   * @param slotCount the number of slots
+   * @return {@link #HEADER_SIZE} plus {@link #SLOT_SIZE} per slot, in bytes
+   */
   public static long segmentSize(int slotCount) {
     return HEADER_SIZE + (long) slotCount * SLOT_SIZE;
   }

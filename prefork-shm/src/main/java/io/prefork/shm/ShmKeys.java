@@ -7,6 +7,8 @@ public final class ShmKeys {
   /**
    * Parses a key given in hex ({@code 0x6905}) or decimal ({@code 26885}).
    *
+   * @param text the key as written; surrounding blanks are ignored, null is not a key
+   * @return the key as the kernel takes it: values above {@code 0x7fffffff} come back negative
    * @throws IllegalArgumentException naming the text when it is not a key, or is 0 (IPC_PRIVATE,
    *     which can't be attached by another process)
    */
@@ -34,7 +36,12 @@ public final class ShmKeys {
     return (int) value;
   }
 
-  /** The key as {@code 0x} and lower-case hex digits, as {@code ipcs -m} prints it. */
+  /**
+   * The key as {@code 0x} and lower-case hex digits, as {@code ipcs -m} prints it.
+   *
+   * @param key any key, negative ones included
+   * @return {@code 0x} and exactly 8 hex digits, e.g. {@code 0x00006905}
+   */
   public static String toHex(int key) {
     return String.format("0x%08x", key);
   }

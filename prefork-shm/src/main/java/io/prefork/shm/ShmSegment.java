@@ -38,7 +38,11 @@ public final class ShmSegment implements AutoCloseable {
    * Creates a new segment exclusively (IPC_CREAT | IPC_EXCL, mode 0600) and attaches it read-write.
    * The kernel zero-fills it.
    *
+   * @param key the System V key
+   * @param size the size in bytes, more than 0
+   * @return the new segment; {@link #close()} detaches it, {@link #remove()} removes it
    * @throws ShmException with EEXIST when a segment with this key already exists
+   * @throws IllegalArgumentException if {@code size} is 0 or less
    */
   public static ShmSegment create(int key, long size) {
     if (size <= 0) {
@@ -63,6 +67,9 @@ public final class ShmSegment implements AutoCloseable {
   /**
    * Attaches the existing segment with this key, read-only or read-write.
    *
+   * @param key the System V key
+   * @param readOnly true to attach with SHM_RDONLY, which needs read permission only
+   * @return the attached segment; {@link #close()} detaches it
    * @throws ShmException with ENOENT when there is no such segment, EACCES when it is not ours
    */
   public static ShmSegment attach(int key, boolean readOnly) {
@@ -70,7 +77,13 @@ public final class ShmSegment implements AutoCloseable {
     return attachId(key, id, readOnly);
   }
 
-  /** What the kernel says about the segment with this key, or empty when there is none. */
+  /**
+   * What the kernel says about the segment with this key, or empty when there is none.
+   *
+   * @param key the System V key
+   * @return the segment's status, or empty if no segment has this key
+   * @throws ShmException if the segment exists but can't be read (e.g. EACCES)
+   */
   public static Optional<ShmStat> stat(int key) {
     int id = Native.libc().shmget(key, 0, 0);
     if (id < 0) {
@@ -86,6 +99,10 @@ public final class ShmSegment implements AutoCloseable {
   /**
    * Removes the segment with this key (IPC_RMID): the kernel frees it once the last process
    * detaches. Returns false when there was no such segment.
+   *
+   * @param key the System V key
+   * @return true if a segment was found and marked for removal, false if there was none
+   * @throws ShmException if the removal is refused (e.g. EPERM: only the owner may remove it)
    */
   public static boolean remove(int key) {
     int id = Native.libc().shmget(key, 0, 0);
@@ -100,37 +117,66 @@ public final class ShmSegment implements AutoCloseable {
     return true;
   }
 
-  /** The key this segment was found or created with. */
+  /**
+   * The key this segment was found or created with.
+   *
+   * @return the System V key
+   */
   public int key() {
     return key;
   }
 
-  /** The kernel's id of this segment. */
+  /**
+   * The kernel's id of this segment.
+   *
+   * @return the shmid, as {@code ipcs -m} shows it
+   */
   public int id() {
     return id;
   }
 
-  /** The address the segment is attached at in this process. */
+  /**
+   * The address the segment is attached at in this process.
+   *
+   * @return the native address; not to be touched once the segment is detached
+   */
   public long address() {
     return address;
   }
 
-  /** The segment's size in bytes. */
+  /**
+   * The segment's size in bytes.
+   *
+   * @return the size {@code shmctl(IPC_STAT)} reported when the segment was attached
+   */
   public long size() {
     return size;
   }
 
-  /** True when attached with SHM_RDONLY: any write would crash the process. */
+  /**
+   * True when attached with SHM_RDONLY: any write would crash the process.
+   *
+   * @return true for a read-only attachment
+   */
   public boolean isReadOnly() {
     return readOnly;
   }
 
-  /** False once {@link #detach()} ran. */
+  /**
+   * False once {@link #detach()} ran.
+   *
+   * @return true until {@link #detach()} or {@link #close()} is called
+   */
   public boolean isAttached() {
     return attached;
   }
 
-  /** What the kernel says about this segment now. */
+  /**
+   * What the kernel says about this segment now.
+   *
+   * @return a fresh {@code shmctl(IPC_STAT)} result
+   * @throws ShmException if {@code shmctl} fails, e.g. once the segment is gone
+   */
   public ShmStat stat() {
     return statId(key, id);
   }

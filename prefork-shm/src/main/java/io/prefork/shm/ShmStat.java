@@ -25,7 +25,11 @@ public record ShmStat(
     int lastPid,
     boolean markedForRemoval) {
 
-  /** The permission bits as an octal string, e.g. {@code "0600"}. */
+  /**
+   * The permission bits as an octal string, e.g. {@code "0600"}.
+   *
+   * @return {@link #mode()} in octal after a leading {@code 0}
+   */
   public String modeOctal() {
     return String.format("0%o", mode);
   }

@@ -25,12 +25,22 @@ public record SlotSnapshot(
     long startedAtMillis,
     ExitRequest exitRequest) {
 
-  /** How long the worker has been in its state, as seen at {@code nowMillis}. */
+  /**
+   * How long the worker has been in its state, as seen at {@code nowMillis}.
+   *
+   * @param nowMillis the time to measure at (epoch milliseconds)
+   * @return milliseconds since {@link #stateSinceMillis()}, 0 if that is later than {@code
+   *     nowMillis}
+   */
   public long millisInState(long nowMillis) {
     return Math.max(0, nowMillis - stateSinceMillis);
   }
 
-  /** True unless the slot is free. */
+  /**
+   * True unless the slot is free.
+   *
+   * @return false only for {@link SlotState#UNUSED}
+   */
   public boolean inUse() {
     return state != SlotState.UNUSED;
   }

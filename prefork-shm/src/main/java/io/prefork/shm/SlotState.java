@@ -23,17 +23,30 @@ public enum SlotState {
     this.code = code;
   }
 
-  /** The value stored in shared memory. */
+  /**
+   * The value stored in shared memory.
+   *
+   * @return 0 to 4, or -1 for {@link #UNKNOWN} (never stored)
+   */
   public int code() {
     return code;
   }
 
-  /** The state with this stored value, or {@link #UNKNOWN} when the value is out of range. */
+  /**
+   * The state with this stored value, or {@link #UNKNOWN} when the value is out of range.
+   *
+   * @param code a value read from a slot's state field
+   * @return the state, never null
+   */
   public static SlotState ofCode(int code) {
     return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : UNKNOWN;
   }
 
-  /** True for a worker that accepts or serves connections. */
+  /**
+   * True for a worker that accepts or serves connections.
+   *
+   * @return true for {@link #IDLE} and {@link #BUSY}, false otherwise
+   */
   public boolean isAccepting() {
     return this == IDLE || this == BUSY;
   }

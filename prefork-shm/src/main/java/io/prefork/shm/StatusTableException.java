@@ -27,7 +27,10 @@ public class StatusTableException extends RuntimeException {
     NO_SUCH_SLOT
   }
 
+  /** Which check failed. */
   private final Reason reason;
+
+  /** The key of the segment. */
   private final int key;
 
   StatusTableException(Reason reason, int key, String message) {
@@ -36,12 +39,20 @@ public class StatusTableException extends RuntimeException {
     this.key = key;
   }
 
-  /** Which check failed. */
+  /**
+   * Which check failed.
+   *
+   * @return the failed check, never null
+   */
   public Reason reason() {
     return reason;
   }
 
-  /** The key of the segment. */
+  /**
+   * The key of the segment.
+   *
+   * @return the System V key
+   */
   public int key() {
     return key;
   }

@@ -12,6 +12,8 @@ public final class TableReader extends AttachedTable {
   /**
    * Attaches the table at {@code key} read-only and validates it.
    *
+   * @param key the table's System V key
+   * @return the attached table; {@link #close()} detaches it
    * @throws ShmException when there is no segment at the key (ENOENT) or it is not accessible
    * @throws StatusTableException when the segment is not a valid prefork table of ours
    */

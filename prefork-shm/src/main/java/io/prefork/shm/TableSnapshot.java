@@ -55,17 +55,30 @@ public record TableSnapshot(
     long pendingCommands,
     List<SlotSnapshot> slots) {
 
-  /** Milliseconds since the master's last heartbeat, at the time of the snapshot. */
+  /**
+   * Milliseconds since the master's last heartbeat, at the time of the snapshot.
+   *
+   * @return {@code takenAtMillis - heartbeatMillis}, at least 0
+   */
   public long heartbeatAgeMillis() {
     return Math.max(0, takenAtMillis - heartbeatMillis);
   }
 
-  /** The slots in use (not {@link SlotState#UNUSED}). */
+  /**
+   * The slots in use (not {@link SlotState#UNUSED}).
+   *
+   * @return those slots in table order, unmodifiable; empty when no slot is in use
+   */
   public List<SlotSnapshot> usedSlots() {
     return slots.stream().filter(SlotSnapshot::inUse).toList();
   }
 
-  /** How many slots are in this state. */
+  /**
+   * How many slots are in this state.
+   *
+   * @param state the state to count
+   * @return the number of slots in it, 0 to {@code slots().size()}
+   */
   public int count(SlotState state) {
     int n = 0;
     for (SlotSnapshot s : slots) {
@@ -76,7 +89,11 @@ public record TableSnapshot(
     return n;
   }
 
-  /** The sum of the call counts of the slots in use now (children alive). */
+  /**
+   * The sum of the call counts of the slots in use now (children alive).
+   *
+   * @return the sum of {@link SlotSnapshot#calls()} over {@link #usedSlots()}
+   */
   public long totalCalls() {
     long sum = 0;
     for (SlotSnapshot s : slots) {
@@ -87,7 +104,11 @@ public record TableSnapshot(
     return sum;
   }
 
-  /** Every call the server accepted since it started: alive children's and exited ones'. */
+  /**
+   * Every call the server accepted since it started: alive children's and exited ones'.
+   *
+   * @return {@link #retiredCalls()} plus {@link #totalCalls()}
+   */
   public long allCalls() {
     return retiredCalls + totalCalls();
   }

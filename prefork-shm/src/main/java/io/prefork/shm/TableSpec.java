@@ -21,7 +21,18 @@ public record TableSpec(
     int listenPort,
     int listenBacklog) {
 
-  /** Checks the bounds a table can hold. */
+  /**
+   * Checks the bounds a table can hold.
+   *
+   * @param maxChildren the pool's upper bound, at least 1
+   * @param minChildren the pool's lower bound, 0 to {@code maxChildren}
+   * @param workersPerChild worker threads per child, at least 1; {@code maxChildren *
+   *     workersPerChild} may be at most {@link SharedStatusTable#MAX_SLOTS}
+   * @param listenAddress the address the server listens on, or null to publish none
+   * @param listenPort the port it listens on
+   * @param listenBacklog the accept queue's limit
+   * @throws IllegalArgumentException if a bound is out of these ranges
+   */
   public TableSpec {
     if (minChildren < 0 || maxChildren < 1 || minChildren > maxChildren) {
       throw new IllegalArgumentException(
@@ -40,7 +51,11 @@ public record TableSpec(
     }
   }
 
-  /** The number of slots: one per worker. */
+  /**
+   * The number of slots: one per worker.
+   *
+   * @return {@code maxChildren * workersPerChild}
+   */
   public int slotCount() {
     return maxChildren * workersPerChild;
   }

@@ -33,24 +33,40 @@ public final class WorkerSlot {
     this.calls = table.store.readVolatileLong(slotOffset(slot) + CALLS_OFFSET);
   }
 
-  /** The slot's index in the table. */
+  /**
+   * The slot's index in the table.
+   *
+   * @return the index, 0 to the table's slot count - 1
+   */
   public int slot() {
     return slot;
   }
 
-  /** Connections this worker accepted. */
+  /**
+   * Connections this worker accepted.
+   *
+   * @return the slot's count when this object was made, plus one per {@link #markBusy}
+   */
   public long calls() {
     return calls;
   }
 
-  /** Waiting in accept. */
+  /**
+   * Waiting in accept.
+   *
+   * @param nowMillis the time of the change (epoch milliseconds), published as the state's start
+   */
   public void markIdle(long nowMillis) {
     checkAttached();
     MEMORY.writeOrderedLong(address + STATE_SINCE_OFFSET, nowMillis);
     MEMORY.writeOrderedInt(address + STATE_OFFSET, IDLE);
   }
 
-  /** Accepted a connection: counts it and marks the slot busy. */
+  /**
+   * Accepted a connection: counts it and marks the slot busy.
+   *
+   * @param nowMillis the time of the change (epoch milliseconds), published as the state's start
+   */
   public void markBusy(long nowMillis) {
     checkAttached();
     MEMORY.writeOrderedLong(address + CALLS_OFFSET, ++calls);
@@ -58,20 +74,32 @@ public final class WorkerSlot {
     MEMORY.writeOrderedInt(address + STATE_OFFSET, BUSY);
   }
 
-  /** Accepts no more connections and is about to exit. */
+  /**
+   * Accepts no more connections and is about to exit.
+   *
+   * @param nowMillis the time of the change (epoch milliseconds), published as the state's start
+   */
   public void markExiting(long nowMillis) {
     checkAttached();
     MEMORY.writeOrderedLong(address + STATE_SINCE_OFFSET, nowMillis);
     MEMORY.writeOrderedInt(address + STATE_OFFSET, EXITING);
   }
 
-  /** True once the master asked this worker to exit after the connection in hand. */
+  /**
+   * True once the master asked this worker to exit after the connection in hand.
+   *
+   * @return true if the slot's exit request is anything but {@link ExitRequest#NONE}
+   */
   public boolean exitRequested() {
     checkAttached();
     return MEMORY.readVolatileInt(address + EXIT_REQUEST_OFFSET) != ExitRequest.NONE.code();
   }
 
-  /** Why the master asked this worker to exit, or NONE. */
+  /**
+   * Why the master asked this worker to exit, or NONE.
+   *
+   * @return the request, never null
+   */
   public ExitRequest exitRequest() {
     checkAttached();
     return ExitRequest.ofCode(MEMORY.readVolatileInt(address + EXIT_REQUEST_OFFSET));
