@@ -2,18 +2,17 @@ package io.prefork.core;
 
 import io.prefork.shm.ShmKeys;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import jnr.posix.SpawnFileAction;
 
 /**
- * Spawns child JVMs with {@code posix_spawnp}: the master's {@code java} and class path, lean JVM
- * flags, and exactly one inherited descriptor: the listening socket, as the child's standard input
- * (where {@link System#inheritedChannel()} finds it); stdout and stderr are a pipe to the master.
+ * Spawns child JVMs with {@code posix_spawnp} ({@link PosixSpawn}): the master's {@code java} and
+ * class path, lean JVM flags, and exactly one inherited descriptor: the listening socket, as the
+ * child's standard input (where {@link System#inheritedChannel()} finds it); stdout and stderr are
+ * a pipe to the master.
  */
 final class ChildLauncher {
   /**
@@ -93,46 +92,20 @@ final class ChildLauncher {
    * @throws PreforkException naming errno when posix_spawnp fails
    */
   int spawn(int childIndex, long generation, int outputFd) {
-    List<SpawnFileAction> actions = new ArrayList<>();
-    actions.add(SpawnFileAction.dup(listenFd, 0));
-    actions.add(SpawnFileAction.dup(outputFd, 1));
-    actions.add(SpawnFileAction.dup(outputFd, 2));
-    for (int fd : openDescriptors()) {
-      if (fd > 2) {
-        actions.add(SpawnFileAction.close(fd));
-      }
-    }
     List<String> argv = command(childIndex, generation);
-    long pid = Posix.get().posix_spawnp(argv.get(0), actions, argv, environment);
-    if (pid <= 0) {
-      int errno = Posix.get().errno();
+    try {
+      return PosixSpawn.spawn(
+          argv, environment, new int[] {listenFd, outputFd, outputFd}, new int[] {0, 1, 2});
+    } catch (PreforkException e) {
       throw new PreforkException(
-          "posix_spawnp("
-              + argv.get(0)
-              + ") failed for child "
+          "cannot start child "
               + childIndex
               + " of shm key "
               + ShmKeys.toHex(config.shmKey())
               + ": "
-              + Libc.describe(errno));
+              + e.getMessage(),
+          e);
     }
-    return (int) pid;
-  }
-
-  /**
-   * The master's open descriptors. The JDK opens files without close-on-exec, so each must be
-   * closed explicitly in the child, or a child would inherit some thirty of them.
-   */
-  private static List<Integer> openDescriptors() {
-    List<Integer> fds = new ArrayList<>();
-    try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
-      for (Path p : dir) {
-        fds.add(Integer.parseInt(p.getFileName().toString()));
-      }
-    } catch (IOException | NumberFormatException e) {
-      throw new PreforkException("cannot list /proc/self/fd to keep children clean: " + e, e);
-    }
-    return fds;
   }
 
   private static List<String> environment() {

@@ -9,6 +9,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One child JVM: it takes the listening socket from its standard input, attaches its slots in the
@@ -25,7 +28,11 @@ final class ChildRuntime implements ChildContext {
   private final ChildArguments args;
   private final ServerSocketChannel server;
   private final ChildTable table;
-  private final List<Worker> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Worker> workers = new CopyOnWriteArrayList<>();
+
+  /** Counts down as workers finish, so the child exits the moment its last worker is done. */
+  private volatile CountDownLatch running;
+
   private volatile boolean stopping;
 
   private ChildRuntime(ChildArguments args, ServerSocketChannel server, ChildTable table) {
@@ -96,6 +103,7 @@ final class ChildRuntime implements ChildContext {
       }
       workers.add(new Worker(this, server, slot, job, args.readTimeoutMillis()));
     }
+    running = new CountDownLatch(workers.size());
     List<Thread> threads = new ArrayList<>();
     for (int w = 0; w < workers.size(); w++) {
       Thread t = new Thread(workers.get(w), "prefork-worker-" + w);
@@ -119,8 +127,7 @@ final class ChildRuntime implements ChildContext {
    * #WATCH_MILLIS}) and exit requests whose signal was lost.
    */
   private void watch() {
-    while (!workersDone()) {
-      sleep(WATCH_MILLIS);
+    while (!awaitWorkers(WATCH_MILLIS)) {
       if (!masterIsParent(args.masterPid())) {
         // Never an orphan: the halt is armed before anything that could block (closing the
         // listening channel waits for the accepting thread).
@@ -146,6 +153,21 @@ final class ChildRuntime implements ChildContext {
           stop();
         }
       }
+    }
+  }
+
+  /** Called by each worker as it finishes. */
+  void workerDone() {
+    running.countDown();
+  }
+
+  /** Waits at most {@code millis} for every worker to finish; true if they have. */
+  private boolean awaitWorkers(long millis) {
+    try {
+      return running.await(millis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return workersDone();
     }
   }
 

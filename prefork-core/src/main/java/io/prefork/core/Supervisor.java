@@ -42,6 +42,12 @@ final class Supervisor {
   /** How often the master looks at its children and the command word. */
   static final long TICK_MILLIS = 50;
 
+  /**
+   * Between ticks the master looks at the table's command word this often, so a wait-down or
+   * force-down from ctl takes effect within this time rather than within a tick.
+   */
+  static final long COMMAND_POLL_MILLIS = 5;
+
   /** While stopping, the master reaps more often so it is gone soon after its last child. */
   static final long STOPPING_TICK_MILLIS = 5;
 
@@ -293,12 +299,7 @@ final class Supervisor {
           finishRestart();
         }
         publish();
-        long wait = stopping() ? STOPPING_TICK_MILLIS : TICK_MILLIS;
-        Command next = requests.poll(wait, TimeUnit.MILLISECONDS);
-        while (next != null) {
-          handle(next);
-          next = requests.poll();
-        }
+        awaitCommands(stopping() ? STOPPING_TICK_MILLIS : TICK_MILLIS);
       }
       log.info(
           "master stopped: all children gone, shm key {} removed", ShmKeys.toHex(config.shmKey()));
@@ -308,6 +309,38 @@ final class Supervisor {
       ready.completeExceptionally(new PreforkException(failure, t));
     } finally {
       cleanUp();
+    }
+  }
+
+  /**
+   * Waits out the rest of a tick, but takes commands as they come: from this JVM at once, from the
+   * table (ctl, another process) within {@link #COMMAND_POLL_MILLIS}. A command ends the wait, so
+   * the next tick (reaping, spawning) follows it at once.
+   */
+  private void awaitCommands(long tickMillis) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(tickMillis);
+    while (true) {
+      long left = deadline - System.nanoTime();
+      Command next =
+          requests.poll(
+              Math.max(0, Math.min(left, TimeUnit.MILLISECONDS.toNanos(COMMAND_POLL_MILLIS))),
+              TimeUnit.NANOSECONDS);
+      if (next != null) {
+        while (next != null) {
+          handle(next);
+          next = requests.poll();
+        }
+        return;
+      }
+      if (left <= 0) {
+        return;
+      }
+      Command fromTable = table.takeCommand();
+      if (fromTable != Command.NONE) {
+        log.info("command {} from the status table", fromTable);
+        handle(fromTable);
+        return;
+      }
     }
   }
 

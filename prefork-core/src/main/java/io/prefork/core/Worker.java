@@ -71,6 +71,7 @@ final class Worker implements Runnable {
     } finally {
       slot.markExiting(System.currentTimeMillis());
       done = true;
+      child.workerDone();
     }
   }
 

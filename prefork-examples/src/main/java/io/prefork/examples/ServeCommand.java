@@ -31,6 +31,19 @@ import picocli.CommandLine.Spec;
           + " add or remove one."
     })
 final class ServeCommand implements Callable<Integer> {
+  /** Children by default: about one JVM per core (docs/performance.md). */
+  static final int DEFAULT_MIN = 2;
+
+  /**
+   * Most children by default: as many as minChildren. Growing under CPU-bound load spawns cold JVMs
+   * exactly when the cores are busiest, and retiring them again when the load stops makes the pool
+   * oscillate; both showed as 2-3x worse p99 on the 2-core machine (docs/performance.md).
+   */
+  static final int DEFAULT_MAX = 2;
+
+  /** Worker threads per child by default. */
+  static final int DEFAULT_THREADS = 8;
+
   @Spec CommandSpec spec;
 
   @Option(
@@ -50,13 +63,14 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--min",
       paramLabel = "N",
-      description = "Children started at once and always kept (default: the library's).")
+      description =
+          "Children started at once and always kept (default: 2, see docs/performance.md).")
   Integer min;
 
   @Option(
       names = "--max",
       paramLabel = "N",
-      description = "Most children when all are busy (default: the library's).")
+      description = "Most children when all are busy (default: as many as --min).")
   Integer max;
 
   @Option(
@@ -69,17 +83,20 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--job",
-      paramLabel = "hello|echo|CLASS",
+      paramLabel = "hello|hello-ka|echo|CLASS",
       defaultValue = "hello",
       description =
-          "hello: HTTP/1.0 'hello'; echo: echoes lines; or a ChildJob class on the class path"
+          "hello: HTTP/1.0 'hello', one request per connection; hello-ka: the same over HTTP/1.1"
+              + " keep-alive; echo: echoes lines; or a ChildJob class on the class path"
               + " (default: ${DEFAULT-VALUE}).")
   String job;
 
   @Option(
       names = "--threads",
       paramLabel = "N",
-      description = "Worker threads per child, each serving one connection (default: 1).")
+      description =
+          "Worker threads per child, each serving one connection (default: 8; the jobs here are"
+              + " thread-safe).")
   Integer threads;
 
   @Option(
@@ -189,15 +206,13 @@ final class ServeCommand implements Callable<Integer> {
               .shmKey(shmKey)
               .job(jobClassName(job))
               .handleSignals(true);
-      if (min != null) {
-        builder.minChildren(min);
-      }
-      if (max != null) {
-        builder.maxChildren(max);
-      }
-      if (threads != null) {
-        builder.threadsPerChild(threads);
-      }
+      // The example's defaults, measured on a 2-core machine (docs/performance.md): a few warm
+      // JVMs with several worker threads each beat many single-threaded ones. The library's own
+      // defaults stay one thread per child: only the application knows its job is thread-safe.
+      int minChildren = min != null ? min : DEFAULT_MIN;
+      builder.minChildren(minChildren);
+      builder.maxChildren(max != null ? max : Math.max(DEFAULT_MAX, minChildren));
+      builder.threadsPerChild(threads != null ? threads : DEFAULT_THREADS);
       if (minSpare != null) {
         builder.minSpare(minSpare);
       }
@@ -246,7 +261,8 @@ final class ServeCommand implements Callable<Integer> {
 
   private static Duration seconds(String option, double value) {
     if (!(value > 0) || value > 1e9) {
-      throw new IllegalArgumentException(option + " (" + value + ") must be a positive number of seconds");
+      throw new IllegalArgumentException(
+          option + " (" + value + ") must be a positive number of seconds");
     }
     return Duration.ofMillis(Math.round(value * 1000));
   }
@@ -254,6 +270,7 @@ final class ServeCommand implements Callable<Integer> {
   static String jobClassName(String job) {
     return switch (job) {
       case "hello" -> HelloHttpJob.class.getName();
+      case "hello-ka" -> HelloKeepAliveJob.class.getName();
       case "echo" -> EchoJob.class.getName();
       default -> job;
     };

@@ -132,8 +132,7 @@ final class StatusReport {
     b.append(",\"maxChildren\":").append(s.maxChildren());
     b.append(",\"threadsPerChild\":").append(s.threadsPerChild());
     b.append(",\"totalCalls\":").append(s.totalCalls());
-    b.append(",\"callsPerSecond\":")
-        .append(String.format(Locale.ROOT, "%.3f", s.callsPerSecond()));
+    b.append(",\"callsPerSecond\":").append(String.format(Locale.ROOT, "%.3f", s.callsPerSecond()));
     b.append(",\"rateIntervalMillis\":").append(s.rateIntervalMillis());
     b.append(",\"spawns\":").append(s.spawns());
     b.append(",\"crashes\":").append(s.crashes());

@@ -90,8 +90,8 @@ final class Cli implements AutoCloseable {
   }
 
   /**
-   * Starts {@code serve --bind 127.0.0.1 --port 0 --min 2 --max 3 --shm-key KEY} (the key in hex,
-   * so cleanup finds the process by its command line) and waits for its ready line.
+   * Starts {@code serve --bind 127.0.0.1 --port 0 --min 2 --max 3 --threads 1 --shm-key KEY} (the
+   * key in hex, so cleanup finds the process by its command line) and waits for its ready line.
    */
   Serve serve(int key) throws Exception {
     Path err = Files.createTempFile("prefork-serve", ".err");
@@ -109,6 +109,8 @@ final class Cli implements AutoCloseable {
                         "2",
                         "--max",
                         "3",
+                        "--threads",
+                        "1",
                         "--shm-key",
                         ShmKeys.toHex(key)))
                 .redirectError(err.toFile()));

@@ -14,13 +14,33 @@ import net.openhft.chronicle.bytes.BytesStore;
  */
 abstract class AttachedTable implements AutoCloseable {
   final ShmSegment segment;
-  final BytesStore<?, ?> store;
   final int slotCount;
+
+  /**
+   * chronicle-bytes on the segment, made on first use: a child's path (attach, validate, its worker
+   * slots) never needs it, and loading chronicle would cost each child start-up time and memory
+   * (see {@link RawMemory}).
+   */
+  private volatile BytesStore<?, ?> store;
 
   AttachedTable(ShmSegment segment, int slotCount) {
     this.segment = segment;
-    this.store = BytesStore.wrap(segment.address(), segment.size());
     this.slotCount = slotCount;
+  }
+
+  /** chronicle-bytes on the whole segment, made on first use. */
+  final BytesStore<?, ?> store() {
+    BytesStore<?, ?> s = store;
+    if (s == null) {
+      synchronized (this) {
+        s = store;
+        if (s == null) {
+          s = BytesStore.wrap(segment.address(), segment.size());
+          store = s;
+        }
+      }
+    }
+    return s;
   }
 
   /**
@@ -42,9 +62,10 @@ abstract class AttachedTable implements AutoCloseable {
               + HEADER_SIZE
               + "): it is not a prefork status table; check --shm-key");
     }
-    BytesStore<?, ?> bytes = BytesStore.wrap(segment.address(), stat.size());
-    int version = bytes.readVolatileInt(LAYOUT_VERSION_OFFSET);
-    long magic = bytes.readLong(MAGIC_OFFSET);
+    // Raw reads, not chronicle: this runs on every child's start path.
+    long base = segment.address();
+    int version = RawMemory.readVolatileInt(base + LAYOUT_VERSION_OFFSET);
+    long magic = RawMemory.readLong(base + MAGIC_OFFSET);
     if (version == 0 && (magic == 0 || magic == MAGIC)) {
       throw new StatusTableException(
           StatusTableException.Reason.NOT_READY,
@@ -72,8 +93,8 @@ abstract class AttachedTable implements AutoCloseable {
               + LAYOUT_VERSION
               + ": use the same prefork version for the server and its tools");
     }
-    int slotSize = bytes.readInt(SLOT_SIZE_OFFSET);
-    int slots = bytes.readInt(SLOT_COUNT_OFFSET);
+    int slotSize = RawMemory.readInt(base + SLOT_SIZE_OFFSET);
+    int slots = RawMemory.readInt(base + SLOT_COUNT_OFFSET);
     if (slotSize != SLOT_SIZE) {
       throw new StatusTableException(
           StatusTableException.Reason.SIZE_MISMATCH,
@@ -161,7 +182,7 @@ abstract class AttachedTable implements AutoCloseable {
    */
   public int masterPid() {
     checkAttached();
-    return store.readInt(MASTER_PID_OFFSET);
+    return store().readInt(MASTER_PID_OFFSET);
   }
 
   /**
@@ -171,7 +192,7 @@ abstract class AttachedTable implements AutoCloseable {
    */
   public long heartbeatMillis() {
     checkAttached();
-    return store.readVolatileLong(HEARTBEAT_OFFSET);
+    return store().readVolatileLong(HEARTBEAT_OFFSET);
   }
 
   /**
@@ -181,7 +202,7 @@ abstract class AttachedTable implements AutoCloseable {
    */
   public long generation() {
     checkAttached();
-    return store.readVolatileLong(GENERATION_OFFSET);
+    return store().readVolatileLong(GENERATION_OFFSET);
   }
 
   /**
@@ -206,30 +227,30 @@ abstract class AttachedTable implements AutoCloseable {
     for (int i = 0; i < slotCount; i++) {
       slots.add(readSlot(i));
     }
-    long command = store.readVolatileLong(COMMAND_OFFSET);
-    long ack = store.readVolatileLong(COMMAND_ACK_OFFSET);
+    long command = store().readVolatileLong(COMMAND_OFFSET);
+    long ack = store().readVolatileLong(COMMAND_ACK_OFFSET);
     return new TableSnapshot(
         segment.key(),
         now,
-        nonNegative(store.readInt(MASTER_PID_OFFSET)),
-        MasterState.ofCode(store.readVolatileInt(MASTER_STATE_OFFSET)),
-        store.readLong(MASTER_START_OFFSET),
-        store.readVolatileLong(HEARTBEAT_OFFSET),
-        nonNegative(store.readVolatileLong(GENERATION_OFFSET)),
-        nonNegative(store.readInt(MIN_CHILDREN_OFFSET)),
-        nonNegative(store.readInt(MAX_CHILDREN_OFFSET)),
-        Math.max(1, store.readInt(WORKERS_PER_CHILD_OFFSET)),
-        nonNegative(store.readVolatileLong(SPAWNS_OFFSET)),
-        nonNegative(store.readVolatileLong(CRASHES_OFFSET)),
-        nonNegative(store.readVolatileLong(RESTARTS_OFFSET)),
-        nonNegative(store.readVolatileInt(LISTEN_QUEUE_OFFSET)),
-        nonNegative(store.readVolatileInt(LISTEN_BACKLOG_OFFSET)),
-        store.readInt(LISTEN_PORT_OFFSET) & 0xFFFF,
+        nonNegative(store().readInt(MASTER_PID_OFFSET)),
+        MasterState.ofCode(store().readVolatileInt(MASTER_STATE_OFFSET)),
+        store().readLong(MASTER_START_OFFSET),
+        store().readVolatileLong(HEARTBEAT_OFFSET),
+        nonNegative(store().readVolatileLong(GENERATION_OFFSET)),
+        nonNegative(store().readInt(MIN_CHILDREN_OFFSET)),
+        nonNegative(store().readInt(MAX_CHILDREN_OFFSET)),
+        Math.max(1, store().readInt(WORKERS_PER_CHILD_OFFSET)),
+        nonNegative(store().readVolatileLong(SPAWNS_OFFSET)),
+        nonNegative(store().readVolatileLong(CRASHES_OFFSET)),
+        nonNegative(store().readVolatileLong(RESTARTS_OFFSET)),
+        nonNegative(store().readVolatileInt(LISTEN_QUEUE_OFFSET)),
+        nonNegative(store().readVolatileInt(LISTEN_BACKLOG_OFFSET)),
+        store().readInt(LISTEN_PORT_OFFSET) & 0xFFFF,
         listenAddress(),
-        nonNegative(store.readVolatileLong(SPAWN_BACKOFF_UNTIL_OFFSET)),
-        nonNegative(store.readVolatileLong(RETIRED_CALLS_OFFSET)),
-        nonNegative(store.readVolatileLong(CALL_RATE_OFFSET)) / 1000.0,
-        nonNegative(store.readVolatileInt(RATE_INTERVAL_OFFSET)),
+        nonNegative(store().readVolatileLong(SPAWN_BACKOFF_UNTIL_OFFSET)),
+        nonNegative(store().readVolatileLong(RETIRED_CALLS_OFFSET)),
+        nonNegative(store().readVolatileLong(CALL_RATE_OFFSET)) / 1000.0,
+        nonNegative(store().readVolatileInt(RATE_INTERVAL_OFFSET)),
         Math.max(0, commandSequence(command) - ack),
         List.copyOf(slots));
   }
@@ -246,17 +267,17 @@ abstract class AttachedTable implements AutoCloseable {
     checkSlot(slot);
     long base = slotOffset(slot);
     // State first, with acquire: the fields its writer stored before it are visible with it.
-    SlotState state = SlotState.ofCode(store.readVolatileInt(base + STATE_OFFSET));
+    SlotState state = SlotState.ofCode(store().readVolatileInt(base + STATE_OFFSET));
     return new SlotSnapshot(
         slot,
         state,
-        nonNegative(store.readVolatileInt(base + PID_OFFSET)),
-        nonNegative(store.readInt(base + WORKER_INDEX_OFFSET)),
-        nonNegative(store.readLong(base + SLOT_GENERATION_OFFSET)),
-        nonNegative(store.readVolatileLong(base + CALLS_OFFSET)),
-        store.readVolatileLong(base + STATE_SINCE_OFFSET),
-        store.readLong(base + STARTED_AT_OFFSET),
-        ExitRequest.ofCode(store.readVolatileInt(base + EXIT_REQUEST_OFFSET)));
+        nonNegative(store().readVolatileInt(base + PID_OFFSET)),
+        nonNegative(store().readInt(base + WORKER_INDEX_OFFSET)),
+        nonNegative(store().readLong(base + SLOT_GENERATION_OFFSET)),
+        nonNegative(store().readVolatileLong(base + CALLS_OFFSET)),
+        store().readVolatileLong(base + STATE_SINCE_OFFSET),
+        store().readLong(base + STARTED_AT_OFFSET),
+        ExitRequest.ofCode(store().readVolatileInt(base + EXIT_REQUEST_OFFSET)));
   }
 
   /**
@@ -269,7 +290,7 @@ abstract class AttachedTable implements AutoCloseable {
   public SlotState state(int slot) {
     checkAttached();
     checkSlot(slot);
-    return SlotState.ofCode(store.readVolatileInt(slotOffset(slot) + STATE_OFFSET));
+    return SlotState.ofCode(store().readVolatileInt(slotOffset(slot) + STATE_OFFSET));
   }
 
   /** Touching the memory after detach would crash the JVM: fail with an exception instead. */
@@ -296,13 +317,13 @@ abstract class AttachedTable implements AutoCloseable {
   }
 
   private String listenAddress() {
-    int length = store.readInt(LISTEN_ADDRESS_LENGTH_OFFSET);
+    int length = store().readInt(LISTEN_ADDRESS_LENGTH_OFFSET);
     if (length != 4 && length != 16) {
       return "?";
     }
     byte[] raw = new byte[length];
     for (int i = 0; i < length; i++) {
-      raw[i] = store.readByte(LISTEN_ADDRESS_OFFSET + i);
+      raw[i] = store().readByte(LISTEN_ADDRESS_OFFSET + i);
     }
     try {
       return InetAddress.getByAddress(raw).getHostAddress();

@@ -47,7 +47,7 @@ public final class ControlPort extends AttachedTable {
     checkAttached();
     long waitUntil = System.currentTimeMillis() + PENDING_WAIT_MILLIS;
     while (true) {
-      long word = store.readVolatileLong(COMMAND_OFFSET);
+      long word = store().readVolatileLong(COMMAND_OFFSET);
       long sequence = commandSequence(word);
       if (sequence != acknowledged() && System.currentTimeMillis() < waitUntil) {
         Thread.onSpinWait();
@@ -68,7 +68,7 @@ public final class ControlPort extends AttachedTable {
    */
   public long acknowledged() {
     checkAttached();
-    return store.readVolatileLong(COMMAND_ACK_OFFSET);
+    return store().readVolatileLong(COMMAND_ACK_OFFSET);
   }
 
   /**
@@ -92,11 +92,11 @@ public final class ControlPort extends AttachedTable {
   }
 
   boolean compareAndSetCommand(long expected, long update) {
-    return store.compareAndSwapLong(COMMAND_OFFSET, expected, update);
+    return store().compareAndSwapLong(COMMAND_OFFSET, expected, update);
   }
 
   long commandWord() {
-    return store.readVolatileLong(COMMAND_OFFSET);
+    return store().readVolatileLong(COMMAND_OFFSET);
   }
 
   private static void sleepBriefly() {

@@ -157,27 +157,27 @@ public final class MasterTable extends AttachedTable {
 
   private void initialize(TableSpec spec) {
     long now = System.currentTimeMillis();
-    store.writeLong(MAGIC_OFFSET, MAGIC);
-    store.writeInt(SLOT_COUNT_OFFSET, spec.slotCount());
-    store.writeInt(SLOT_SIZE_OFFSET, SLOT_SIZE);
-    store.writeInt(WORKERS_PER_CHILD_OFFSET, spec.workersPerChild());
-    store.writeInt(MIN_CHILDREN_OFFSET, spec.minChildren());
-    store.writeInt(MAX_CHILDREN_OFFSET, spec.maxChildren());
-    store.writeInt(MASTER_PID_OFFSET, (int) ProcessHandle.current().pid());
-    store.writeInt(MASTER_STATE_OFFSET, MasterState.STARTING.code());
-    store.writeLong(MASTER_START_OFFSET, now);
-    store.writeLong(HEARTBEAT_OFFSET, now);
-    store.writeInt(LISTEN_PORT_OFFSET, spec.listenPort());
-    store.writeInt(LISTEN_BACKLOG_OFFSET, spec.listenBacklog());
+    store().writeLong(MAGIC_OFFSET, MAGIC);
+    store().writeInt(SLOT_COUNT_OFFSET, spec.slotCount());
+    store().writeInt(SLOT_SIZE_OFFSET, SLOT_SIZE);
+    store().writeInt(WORKERS_PER_CHILD_OFFSET, spec.workersPerChild());
+    store().writeInt(MIN_CHILDREN_OFFSET, spec.minChildren());
+    store().writeInt(MAX_CHILDREN_OFFSET, spec.maxChildren());
+    store().writeInt(MASTER_PID_OFFSET, (int) ProcessHandle.current().pid());
+    store().writeInt(MASTER_STATE_OFFSET, MasterState.STARTING.code());
+    store().writeLong(MASTER_START_OFFSET, now);
+    store().writeLong(HEARTBEAT_OFFSET, now);
+    store().writeInt(LISTEN_PORT_OFFSET, spec.listenPort());
+    store().writeInt(LISTEN_BACKLOG_OFFSET, spec.listenBacklog());
     if (spec.listenAddress() != null) {
       byte[] raw = spec.listenAddress().getAddress();
-      store.writeInt(LISTEN_ADDRESS_LENGTH_OFFSET, raw.length);
+      store().writeInt(LISTEN_ADDRESS_LENGTH_OFFSET, raw.length);
       for (int i = 0; i < raw.length; i++) {
-        store.writeByte(LISTEN_ADDRESS_OFFSET + i, raw[i]);
+        store().writeByte(LISTEN_ADDRESS_OFFSET + i, raw[i]);
       }
     }
     // Last, with release: a reader that sees the version sees everything above.
-    store.writeVolatileInt(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
+    store().writeVolatileInt(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
   }
 
   /**
@@ -186,7 +186,7 @@ public final class MasterTable extends AttachedTable {
    * @param nowMillis the current time (epoch milliseconds)
    */
   public void heartbeat(long nowMillis) {
-    store.writeOrderedLong(HEARTBEAT_OFFSET, nowMillis);
+    store().writeOrderedLong(HEARTBEAT_OFFSET, nowMillis);
   }
 
   /**
@@ -195,7 +195,7 @@ public final class MasterTable extends AttachedTable {
    * @param state the master's new state
    */
   public void masterState(MasterState state) {
-    store.writeOrderedInt(MASTER_STATE_OFFSET, state.code());
+    store().writeOrderedInt(MASTER_STATE_OFFSET, state.code());
   }
 
   /**
@@ -204,22 +204,22 @@ public final class MasterTable extends AttachedTable {
    * @param generation the generation now current, as {@link #generation()} will return it
    */
   public void generation(long generation) {
-    store.writeOrderedLong(GENERATION_OFFSET, generation);
+    store().writeOrderedLong(GENERATION_OFFSET, generation);
   }
 
   /** Counts one spawned child. */
   public void countSpawn() {
-    store.writeOrderedLong(SPAWNS_OFFSET, ++spawns);
+    store().writeOrderedLong(SPAWNS_OFFSET, ++spawns);
   }
 
   /** Counts one child that died without being asked to. */
   public void countCrash() {
-    store.writeOrderedLong(CRASHES_OFFSET, ++crashes);
+    store().writeOrderedLong(CRASHES_OFFSET, ++crashes);
   }
 
   /** Counts one completed restart. */
   public void countRestart() {
-    store.writeOrderedLong(RESTARTS_OFFSET, ++restarts);
+    store().writeOrderedLong(RESTARTS_OFFSET, ++restarts);
   }
 
   /**
@@ -229,8 +229,8 @@ public final class MasterTable extends AttachedTable {
    * @param backlog the queue's limit; replaces the one from the {@link TableSpec}
    */
   public void listenQueue(int queued, int backlog) {
-    store.writeOrderedInt(LISTEN_QUEUE_OFFSET, queued);
-    store.writeOrderedInt(LISTEN_BACKLOG_OFFSET, backlog);
+    store().writeOrderedInt(LISTEN_QUEUE_OFFSET, queued);
+    store().writeOrderedInt(LISTEN_BACKLOG_OFFSET, backlog);
   }
 
   /**
@@ -240,7 +240,8 @@ public final class MasterTable extends AttachedTable {
    */
   public void retireCalls(long calls) {
     if (calls > 0) {
-      store.writeOrderedLong(RETIRED_CALLS_OFFSET, store.readLong(RETIRED_CALLS_OFFSET) + calls);
+      store()
+          .writeOrderedLong(RETIRED_CALLS_OFFSET, store().readLong(RETIRED_CALLS_OFFSET) + calls);
     }
   }
 
@@ -252,8 +253,9 @@ public final class MasterTable extends AttachedTable {
    *     Integer#MAX_VALUE}
    */
   public void callRate(double callsPerSecond, long intervalMillis) {
-    store.writeOrderedLong(CALL_RATE_OFFSET, Math.round(callsPerSecond * 1000));
-    store.writeOrderedInt(RATE_INTERVAL_OFFSET, (int) Math.min(Integer.MAX_VALUE, intervalMillis));
+    store().writeOrderedLong(CALL_RATE_OFFSET, Math.round(callsPerSecond * 1000));
+    store()
+        .writeOrderedInt(RATE_INTERVAL_OFFSET, (int) Math.min(Integer.MAX_VALUE, intervalMillis));
   }
 
   /**
@@ -262,7 +264,7 @@ public final class MasterTable extends AttachedTable {
    * @param epochMillis the end of the backoff (epoch milliseconds), or 0
    */
   public void spawnBackoffUntil(long epochMillis) {
-    store.writeOrderedLong(SPAWN_BACKOFF_UNTIL_OFFSET, epochMillis);
+    store().writeOrderedLong(SPAWN_BACKOFF_UNTIL_OFFSET, epochMillis);
   }
 
   /**
@@ -272,13 +274,13 @@ public final class MasterTable extends AttachedTable {
    * @return the command, never null; {@link Command#NONE} if none is new or its code is unknown
    */
   public Command takeCommand() {
-    long word = store.readVolatileLong(COMMAND_OFFSET);
+    long word = store().readVolatileLong(COMMAND_OFFSET);
     long sequence = commandSequence(word);
     if (sequence == lastCommandSequence) {
       return Command.NONE;
     }
     lastCommandSequence = sequence;
-    store.writeOrderedLong(COMMAND_ACK_OFFSET, sequence);
+    store().writeOrderedLong(COMMAND_ACK_OFFSET, sequence);
     Command command = Command.ofCode(commandCode(word));
     if (command == null) {
       log.warn(
@@ -304,14 +306,14 @@ public final class MasterTable extends AttachedTable {
   public void reserve(int slot, int workerIndex, long generation, long nowMillis) {
     checkSlot(slot);
     long base = slotOffset(slot);
-    store.writeOrderedInt(base + PID_OFFSET, 0);
-    store.writeInt(base + WORKER_INDEX_OFFSET, workerIndex);
-    store.writeOrderedInt(base + EXIT_REQUEST_OFFSET, ExitRequest.NONE.code());
-    store.writeLong(base + SLOT_GENERATION_OFFSET, generation);
-    store.writeOrderedLong(base + CALLS_OFFSET, 0);
-    store.writeLong(base + STARTED_AT_OFFSET, nowMillis);
-    store.writeOrderedLong(base + STATE_SINCE_OFFSET, nowMillis);
-    store.writeOrderedInt(base + STATE_OFFSET, SlotState.STARTING.code());
+    store().writeOrderedInt(base + PID_OFFSET, 0);
+    store().writeInt(base + WORKER_INDEX_OFFSET, workerIndex);
+    store().writeOrderedInt(base + EXIT_REQUEST_OFFSET, ExitRequest.NONE.code());
+    store().writeLong(base + SLOT_GENERATION_OFFSET, generation);
+    store().writeOrderedLong(base + CALLS_OFFSET, 0);
+    store().writeLong(base + STARTED_AT_OFFSET, nowMillis);
+    store().writeOrderedLong(base + STATE_SINCE_OFFSET, nowMillis);
+    store().writeOrderedInt(base + STATE_OFFSET, SlotState.STARTING.code());
   }
 
   /**
@@ -323,7 +325,7 @@ public final class MasterTable extends AttachedTable {
    */
   public void pid(int slot, int pid) {
     checkSlot(slot);
-    store.writeOrderedInt(slotOffset(slot) + PID_OFFSET, pid);
+    store().writeOrderedInt(slotOffset(slot) + PID_OFFSET, pid);
   }
 
   /**
@@ -340,8 +342,9 @@ public final class MasterTable extends AttachedTable {
     if (reason == ExitRequest.NONE) {
       throw new IllegalArgumentException("an exit request needs a reason, not NONE");
     }
-    return store.compareAndSwapInt(
-        slotOffset(slot) + EXIT_REQUEST_OFFSET, ExitRequest.NONE.code(), reason.code());
+    return store()
+        .compareAndSwapInt(
+            slotOffset(slot) + EXIT_REQUEST_OFFSET, ExitRequest.NONE.code(), reason.code());
   }
 
   /**
@@ -354,9 +357,9 @@ public final class MasterTable extends AttachedTable {
   public void release(int slot, long nowMillis) {
     checkSlot(slot);
     long base = slotOffset(slot);
-    store.writeOrderedLong(base + STATE_SINCE_OFFSET, nowMillis);
-    store.writeOrderedInt(base + STATE_OFFSET, SlotState.UNUSED.code());
-    store.writeOrderedInt(base + PID_OFFSET, 0);
+    store().writeOrderedLong(base + STATE_SINCE_OFFSET, nowMillis);
+    store().writeOrderedInt(base + STATE_OFFSET, SlotState.UNUSED.code());
+    store().writeOrderedInt(base + PID_OFFSET, 0);
   }
 
   /**
@@ -368,7 +371,7 @@ public final class MasterTable extends AttachedTable {
    */
   public long calls(int slot) {
     checkSlot(slot);
-    return store.readVolatileLong(slotOffset(slot) + CALLS_OFFSET);
+    return store().readVolatileLong(slotOffset(slot) + CALLS_OFFSET);
   }
 
   /**
@@ -380,7 +383,7 @@ public final class MasterTable extends AttachedTable {
    */
   public long stateSinceMillis(int slot) {
     checkSlot(slot);
-    return store.readVolatileLong(slotOffset(slot) + STATE_SINCE_OFFSET);
+    return store().readVolatileLong(slotOffset(slot) + STATE_SINCE_OFFSET);
   }
 
   /**

@@ -2,21 +2,19 @@ package io.prefork.shm;
 
 import static io.prefork.shm.SharedStatusTable.*;
 
-import net.openhft.chronicle.core.UnsafeMemory;
-
 /**
  * One worker's own slot, written only by that worker's thread. The transitions are ordered stores
  * that allocate nothing; the slot's state is stored last so readers see the count and time with it.
  *
- * <p>The hot path writes through chronicle-core's {@code UnsafeMemory} at the slot's absolute
- * address rather than through the table's {@code BytesStore}: the JIT can't hoist the store's
- * non-final fields past a release store, and reloading them cost 2.3 ns of a 5 ns cycle (see
+ * <p>The hot path makes ordered stores at the slot's absolute address ({@link RawMemory}, {@code
+ * sun.misc.Unsafe}) rather than through the table's {@code BytesStore}: the JIT can't hoist the
+ * store's non-final fields past a release store, and reloading them cost 2.3 ns of a 5 ns cycle;
+ * and a child never loads chronicle-bytes at all, which saves it start-up time and memory (see
  * docs/performance.md).
  *
  * <p>Not thread-safe: one worker thread owns it. Use it only while its {@link ChildTable} is open.
  */
 public final class WorkerSlot {
-  private static final UnsafeMemory MEMORY = UnsafeMemory.MEMORY;
   private static final int IDLE = SlotState.IDLE.code();
   private static final int BUSY = SlotState.BUSY.code();
   private static final int EXITING = SlotState.EXITING.code();
@@ -30,7 +28,7 @@ public final class WorkerSlot {
     this.segment = table.segment;
     this.slot = slot;
     this.address = segment.address() + slotOffset(slot);
-    this.calls = table.store.readVolatileLong(slotOffset(slot) + CALLS_OFFSET);
+    this.calls = RawMemory.readVolatileLong(address + CALLS_OFFSET);
   }
 
   /**
@@ -58,8 +56,8 @@ public final class WorkerSlot {
    */
   public void markIdle(long nowMillis) {
     checkAttached();
-    MEMORY.writeOrderedLong(address + STATE_SINCE_OFFSET, nowMillis);
-    MEMORY.writeOrderedInt(address + STATE_OFFSET, IDLE);
+    RawMemory.writeOrderedLong(address + STATE_SINCE_OFFSET, nowMillis);
+    RawMemory.writeOrderedInt(address + STATE_OFFSET, IDLE);
   }
 
   /**
@@ -69,9 +67,9 @@ public final class WorkerSlot {
    */
   public void markBusy(long nowMillis) {
     checkAttached();
-    MEMORY.writeOrderedLong(address + CALLS_OFFSET, ++calls);
-    MEMORY.writeOrderedLong(address + STATE_SINCE_OFFSET, nowMillis);
-    MEMORY.writeOrderedInt(address + STATE_OFFSET, BUSY);
+    RawMemory.writeOrderedLong(address + CALLS_OFFSET, ++calls);
+    RawMemory.writeOrderedLong(address + STATE_SINCE_OFFSET, nowMillis);
+    RawMemory.writeOrderedInt(address + STATE_OFFSET, BUSY);
   }
 
   /**
@@ -81,8 +79,8 @@ public final class WorkerSlot {
    */
   public void markExiting(long nowMillis) {
     checkAttached();
-    MEMORY.writeOrderedLong(address + STATE_SINCE_OFFSET, nowMillis);
-    MEMORY.writeOrderedInt(address + STATE_OFFSET, EXITING);
+    RawMemory.writeOrderedLong(address + STATE_SINCE_OFFSET, nowMillis);
+    RawMemory.writeOrderedInt(address + STATE_OFFSET, EXITING);
   }
 
   /**
@@ -92,7 +90,7 @@ public final class WorkerSlot {
    */
   public boolean exitRequested() {
     checkAttached();
-    return MEMORY.readVolatileInt(address + EXIT_REQUEST_OFFSET) != ExitRequest.NONE.code();
+    return RawMemory.readVolatileInt(address + EXIT_REQUEST_OFFSET) != ExitRequest.NONE.code();
   }
 
   /**
@@ -102,7 +100,7 @@ public final class WorkerSlot {
    */
   public ExitRequest exitRequest() {
     checkAttached();
-    return ExitRequest.ofCode(MEMORY.readVolatileInt(address + EXIT_REQUEST_OFFSET));
+    return ExitRequest.ofCode(RawMemory.readVolatileInt(address + EXIT_REQUEST_OFFSET));
   }
 
   /** Touching the memory after detach would crash the JVM: fail with an exception instead. */

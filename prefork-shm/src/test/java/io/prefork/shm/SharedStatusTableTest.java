@@ -183,7 +183,7 @@ class SharedStatusTableTest {
   void refusesAnotherLayoutVersion() throws Exception {
     int key = keys.newKey();
     try (MasterTable master = MasterTable.create(key, spec(2))) {
-      master.store.writeVolatileInt(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION + 1);
+      master.store().writeVolatileInt(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION + 1);
       StatusTableException e =
           assertThrows(StatusTableException.class, () -> TableReader.attach(key));
       assertEquals(StatusTableException.Reason.VERSION_MISMATCH, e.reason());
@@ -206,16 +206,16 @@ class SharedStatusTableTest {
   void refusesSlotCountsBeyondTheSegmentAndWrongSlotSizes() throws Exception {
     int key = keys.newKey();
     try (MasterTable master = MasterTable.create(key, spec(2))) {
-      master.store.writeInt(SLOT_COUNT_OFFSET, 3);
+      master.store().writeInt(SLOT_COUNT_OFFSET, 3);
       StatusTableException e =
           assertThrows(StatusTableException.class, () -> TableReader.attach(key));
       assertEquals(StatusTableException.Reason.SIZE_MISMATCH, e.reason());
       assertTrue(e.getMessage().contains("claims 3 slots"), e.getMessage());
-      master.store.writeInt(SLOT_COUNT_OFFSET, 2);
-      master.store.writeInt(SLOT_SIZE_OFFSET, 64);
+      master.store().writeInt(SLOT_COUNT_OFFSET, 2);
+      master.store().writeInt(SLOT_SIZE_OFFSET, 64);
       e = assertThrows(StatusTableException.class, () -> TableReader.attach(key));
       assertEquals(StatusTableException.Reason.SIZE_MISMATCH, e.reason());
-      master.store.writeInt(SLOT_SIZE_OFFSET, SLOT_SIZE);
+      master.store().writeInt(SLOT_SIZE_OFFSET, SLOT_SIZE);
       TableReader.attach(key).close();
     }
   }
