@@ -52,6 +52,10 @@ final class ChildLauncher {
   /** The JVM options of every child: lean defaults, chronicle's, then the user's. */
   static List<String> jvmOptions(ServerConfig config) {
     List<String> options = new ArrayList<>(LEAN_JVM_OPTIONS);
+    if (config.childJvmOptions().stream().anyMatch(ChildLauncher::selectsGarbageCollector)) {
+      // Two collectors make the JVM refuse to start: the user's choice wins.
+      options.remove("-XX:+UseSerialGC");
+    }
     options.addAll(CHRONICLE_JVM_OPTIONS);
     int feature = javaFeatureVersion(config.javaExecutable());
     if (feature >= 22) {
@@ -62,6 +66,10 @@ final class ChildLauncher {
     }
     options.addAll(config.childJvmOptions());
     return List.copyOf(options);
+  }
+
+  private static boolean selectsGarbageCollector(String option) {
+    return option.startsWith("-XX:+Use") && option.endsWith("GC");
   }
 
   /** The full command line of one child. */

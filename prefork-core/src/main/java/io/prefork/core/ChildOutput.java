@@ -6,7 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -22,6 +25,12 @@ final class ChildOutput implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("io.prefork.child");
   private static final int MAX_LINE = 16 * 1024;
 
+  /** Lines of each child kept for {@link #lastWords}. */
+  private static final int RECENT_LINES = 20;
+
+  /** Children whose recent lines are kept after their pipe closed. */
+  private static final int FINISHED_KEPT = 32;
+
   private final int threadsPerChild;
   private final Path directory;
   private final Map<Integer, Source> sources = new ConcurrentHashMap<>();
@@ -29,18 +38,30 @@ final class ChildOutput implements AutoCloseable {
   private final Thread thread;
   private volatile boolean closing;
 
+  /** The last lines of children whose pipe reached end-of-file, by pid; guarded by itself. */
+  private final Map<Integer, Deque<String>> finished =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Deque<String>> eldest) {
+          return size() > FINISHED_KEPT;
+        }
+      };
+
   /** One child's pipe. */
   private static final class Source {
     final int fd;
     final String tag;
     final int childIndex;
+    final int pid;
     final byte[] line = new byte[MAX_LINE];
+    final Deque<String> recent = new ArrayDeque<>();
     int length;
 
-    Source(int fd, String tag, int childIndex) {
+    Source(int fd, String tag, int childIndex, int pid) {
       this.fd = fd;
       this.tag = tag;
       this.childIndex = childIndex;
+      this.pid = pid;
     }
   }
 
@@ -64,7 +85,7 @@ final class ChildOutput implements AutoCloseable {
   /** The child was spawned with the pipe's write end as stdout and stderr: read its output. */
   void attach(int[] pipe, int childIndex, int pid) {
     Libc.calls().close(pipe[1]); // the child has its copy; EOF comes when the child is gone
-    sources.put(pipe[0], new Source(pipe[0], tag(childIndex, pid), childIndex));
+    sources.put(pipe[0], new Source(pipe[0], tag(childIndex, pid), childIndex, pid));
   }
 
   /** The spawn failed: close both ends. */
@@ -124,6 +145,10 @@ final class ChildOutput implements AutoCloseable {
           if (s.length > 0) {
             emit(s);
           }
+          synchronized (finished) {
+            finished.put(s.pid, s.recent);
+            finished.notifyAll();
+          }
           sources.remove(s.fd);
           Libc.calls().close(s.fd);
         }
@@ -155,6 +180,12 @@ final class ChildOutput implements AutoCloseable {
   private void emit(Source s) {
     String text = new String(s.line, 0, s.length, StandardCharsets.UTF_8);
     s.length = 0;
+    if (!text.isBlank()) {
+      if (s.recent.size() == RECENT_LINES) {
+        s.recent.removeFirst();
+      }
+      s.recent.addLast(text);
+    }
     if (directory == null) {
       log.info("{} {}", s.tag, text);
       return;
@@ -171,6 +202,41 @@ final class ChildOutput implements AutoCloseable {
       out.flush();
     } catch (IOException e) {
       log.info("{} {} (could not write {}: {})", s.tag, text, fileOf(s.childIndex), e.toString());
+    }
+  }
+
+  /**
+   * The line that best says why a child died, for the master's error message: its last line that is
+   * not a stack frame nor the JVM's generic farewell, or "" if it printed none. Waits up to {@code
+   * waitMillis} for the child's output to reach end-of-file (it is reaped before its last lines are
+   * read).
+   */
+  String lastWords(int pid, long waitMillis) {
+    long deadline = System.currentTimeMillis() + waitMillis;
+    synchronized (finished) {
+      while (!finished.containsKey(pid)) {
+        long left = deadline - System.currentTimeMillis();
+        if (left <= 0) {
+          return "";
+        }
+        try {
+          finished.wait(left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return "";
+        }
+      }
+      Deque<String> lines = finished.get(pid);
+      for (var it = lines.descendingIterator(); it.hasNext(); ) {
+        String line = it.next().strip();
+        if (!line.startsWith("at ")
+            && !line.startsWith("...")
+            && !line.startsWith("Error: Could not create the Java Virtual Machine")
+            && !line.startsWith("Error: A fatal exception has occurred")) {
+          return line;
+        }
+      }
+      return "";
     }
   }
 

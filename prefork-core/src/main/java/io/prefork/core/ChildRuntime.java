@@ -93,6 +93,9 @@ final class ChildRuntime implements ChildContext {
               + args.jobClassName()
               + " failed to start:");
       t.printStackTrace();
+      // Last, so the master quotes it as the reason (ChildOutput.lastWords).
+      System.err.println(
+          "prefork child " + args.childIndex() + ": job failed to start: " + rootCause(t));
       return ExitStatus.JOB_FAILED;
     }
     installSignals();
@@ -169,6 +172,14 @@ final class ChildRuntime implements ChildContext {
       Thread.currentThread().interrupt();
       return workersDone();
     }
+  }
+
+  private static String rootCause(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root == t ? t.toString() : t + " (caused by " + root + ")";
   }
 
   private boolean workersDone() {

@@ -53,6 +53,21 @@ public final class ControlHandle implements AutoCloseable {
       throw new PreforkException("no usable prefork server at " + e.getMessage(), e);
     }
     TableSnapshot s = port.snapshot();
+    if (!alive(s) && pidAlive(s.masterPid())) {
+      port.close();
+      throw new PreforkException(
+          "the server at shm key "
+              + ShmKeys.toHex(shmKey)
+              + " does not answer: master pid "
+              + s.masterPid()
+              + " is running but its last heartbeat was "
+              + s.heartbeatAgeMillis() / 1000
+              + " s ago, so it is hung or stopped (SIGSTOP); look at it (jstack "
+              + s.masterPid()
+              + ", its log), then kill it (kill -9 "
+              + s.masterPid()
+              + ") and start again");
+    }
     if (!alive(s)) {
       port.close();
       throw new PreforkException(
@@ -85,10 +100,11 @@ public final class ControlHandle implements AutoCloseable {
   }
 
   private static boolean alive(TableSnapshot s) {
-    boolean pidAlive =
-        s.masterPid() > 0
-            && ProcessHandle.of(s.masterPid()).map(ProcessHandle::isAlive).orElse(false);
-    return pidAlive && s.heartbeatAgeMillis() < MasterTable.STALE_AFTER_MILLIS;
+    return pidAlive(s.masterPid()) && s.heartbeatAgeMillis() < MasterTable.STALE_AFTER_MILLIS;
+  }
+
+  private static boolean pidAlive(int pid) {
+    return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
 
   /** The key of the server's table. */

@@ -13,8 +13,9 @@ import jnr.constants.platform.OpenFlags;
 
 /**
  * Daemon mode without fork: the launching JVM starts its own command line again as the daemon,
- * relays the daemon's output until the daemon says it is ready, and exits. The daemon leaves the
- * launcher's session and directory, and once ready sends its output to the log file.
+ * relays the daemon's output (to its own standard error) until the daemon says it is ready, prints
+ * the ready line on standard output, and exits. The daemon leaves the launcher's session and
+ * directory, and once ready sends its output to the log file.
  */
 final class Daemon {
   /** Set in the daemon's environment: this JVM is the daemon, not the launcher. */
@@ -58,7 +59,7 @@ final class Daemon {
           System.out.flush();
           System.exit(0);
         }
-        System.out.println(line);
+        System.err.println(line); // the daemon's log, until it is ready: stdout is the ready line
       }
     } catch (IOException e) {
       // the daemon closed its output: look at how it ended
@@ -114,24 +115,24 @@ final class Daemon {
     posix.close(fd);
   }
 
-  /** This JVM's own command line, as /proc has it. */
+  /**
+   * This JVM's own command line, read whole from {@code /proc/self/cmdline}. Not {@code
+   * ProcessHandle.Info.arguments()}: the JDK reads one page of it, and a longer command line (a
+   * long class path) comes back without arguments, or cut short when a NUL happens to end the page.
+   */
   private static List<String> currentCommandLine() {
-    ProcessHandle.Info info = ProcessHandle.current().info();
-    List<String> command = new ArrayList<>();
-    command.add(
-        info.command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    if (info.arguments().isPresent()) {
-      command.addAll(List.of(info.arguments().get()));
-      return command;
-    }
-    // The JDK reads one page of /proc/self/cmdline and gives no arguments when the command line is
-    // longer (a long class path does that): read it whole, NUL-separated, argv[0] first.
     try {
       String raw =
           new String(
               java.nio.file.Files.readAllBytes(Path.of("/proc/self/cmdline")),
               StandardCharsets.UTF_8);
       List<String> argv = List.of(raw.split("\0", -1)); // "argv0\0arg1\0...argN\0"
+      List<String> command = new ArrayList<>();
+      command.add(
+          ProcessHandle.current()
+              .info()
+              .command()
+              .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
       command.addAll(argv.subList(1, argv.size() - 1));
       return command;
     } catch (IOException | RuntimeException e) {

@@ -8,6 +8,10 @@ enum ExitCause {
   WATCHDOG,
   /** A force-down (or the master stopping) killed it. */
   KILLED,
+  /** A replacement not accepting within the start timeout during a restart: killed. */
+  START_TIMEOUT,
+  /** It exited with status 0 without being asked to (the job ended its JVM): replaced. */
+  EXITED,
   /** It died without being asked to: a crash, an exit of its own, an out-of-memory. */
   CRASHED;
 

@@ -8,6 +8,9 @@ record ExitStatus(int exitCode, int signal) {
   /** The child could not set itself up (no inherited socket, no table; sysexits EX_SOFTWARE). */
   static final int CHILD_FAILED = 70;
 
+  /** A job hit an {@link Error} while serving: the child halted itself (sysexits EX_IOERR). */
+  static final int JOB_ERROR = 74;
+
   /** The JVM ran out of heap ({@code -XX:+ExitOnOutOfMemoryError} exits with 3). */
   static final int OUT_OF_MEMORY = 3;
 
@@ -32,6 +35,7 @@ record ExitStatus(int exitCode, int signal) {
       case 0 -> "exit status 0";
       case JOB_FAILED -> "exit status 78 (the job failed to start)";
       case CHILD_FAILED -> "exit status 70 (the child could not set itself up)";
+      case JOB_ERROR -> "exit status 74 (the job hit a fatal error while serving)";
       case OUT_OF_MEMORY -> "exit status 3 (out of heap)";
       default -> "exit status " + exitCode;
     };

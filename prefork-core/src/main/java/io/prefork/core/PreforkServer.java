@@ -108,6 +108,23 @@ public final class PreforkServer implements AutoCloseable {
       throw e;
     }
     metrics = endpoint;
+    try {
+      announce(endpoint, jmx);
+    } catch (RuntimeException | Error e) {
+      // Nothing is left behind: the children, the table and the socket go with the failure.
+      supervisor.request(io.prefork.shm.Command.FORCE_DOWN);
+      try {
+        supervisor.awaitTermination(30, TimeUnit.SECONDS);
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      throw e;
+    }
+    return this;
+  }
+
+  /** What follows a ready master: metrics, JMX, the pid file, the daemon's ready line. */
+  private void announce(PrometheusEndpoint endpoint, PreforkServerJmx jmx) {
     if (endpoint != null) {
       endpoint.attach(supervisor::status);
     }
@@ -119,17 +136,18 @@ public final class PreforkServer implements AutoCloseable {
     }
     if (config.daemon()) {
       Daemon.ready(
-          "prefork daemon pid "
-              + pid()
-              + " is ready on "
+          // The foreground ready line's shape (scripts parse "port N" and "master pid N").
+          "prefork daemon listening on "
               + ListenSocket.where(address(), port())
-              + " (shm key "
+              + " (port "
+              + port()
+              + "), master pid "
+              + pid()
+              + ", shm key "
               + ShmKeys.toHex(config.shmKey())
-              + (config.logFile() == null ? ", output discarded" : ", log " + config.logFile())
-              + ")",
+              + (config.logFile() == null ? ", output discarded" : ", log " + config.logFile()),
           config.logFile());
     }
-    return this;
   }
 
   /** The port the server listens on (useful after binding port 0). */
@@ -383,7 +401,10 @@ public final class PreforkServer implements AutoCloseable {
       return this;
     }
 
-    /** In daemon mode, where the daemon's (and its children's) output goes. Default /dev/null. */
+    /**
+     * In daemon mode, where the daemon's (and its children's) output goes. Default /dev/null.
+     * Rejected by {@link #build()} without {@link #daemon(boolean) daemon(true)}.
+     */
     public Builder logFile(Path logFile) {
       this.logFile = logFile;
       return this;
@@ -563,6 +584,13 @@ public final class PreforkServer implements AutoCloseable {
       long jitter = recycleJitter != null ? recycleJitter : maxCallsPerChild / 10;
       if (jitter < 0) {
         throw new IllegalArgumentException("recycleJitter (" + jitter + ") must be >= 0");
+      }
+      if (logFile != null && !daemon) {
+        throw new IllegalArgumentException(
+            "logFile ("
+                + logFile
+                + ") applies in daemon mode only: set daemon(true), or send the log elsewhere"
+                + " through your slf4j binding");
       }
       if (daemon && logFile != null && !logFile.isAbsolute()) {
         logFile = logFile.toAbsolutePath();

@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
 final class Supervisor {
   private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
 
+  /** Children dying before accepting, before the first ready, that make start() fail at once. */
+  static final int START_DEATHS_TO_FAIL = 3;
+
+  /** How long the master waits for a dead child's last output lines before naming the reason. */
+  static final long LAST_WORDS_WAIT_MILLIS = 300;
+
   /** How often the master looks at its children and the command word. */
   static final long TICK_MILLIS = 50;
 
@@ -112,6 +118,7 @@ final class Supervisor {
   private int spawnRate = 1;
   private long surplusSinceMillis;
   private int crashesInARow;
+  private int startDeaths;
   private long lastCrashMillis;
   private long backoffUntilMillis;
   private boolean backoffLogged;
@@ -438,10 +445,7 @@ final class Supervisor {
     replacementsStarting = 0;
     replacementsReady = 0;
     events.restarting(false);
-    log.error(
-        "restart aborted: {}; the running children (generation {} and older) keep serving",
-        why,
-        generation - 1);
+    log.error("restart aborted: {}; the running children keep serving", why);
   }
 
   private void addChild() {
@@ -519,36 +523,59 @@ final class Supervisor {
       cause = child.killCause;
     } else if (child.exitRequest != ExitRequest.NONE || stopping()) {
       cause = ExitCause.REQUESTED;
+    } else if (!exit.signaled() && exit.exitCode() == 0 && child.ready) {
+      cause = ExitCause.EXITED;
     } else {
       cause = ExitCause.CRASHED;
     }
     events.exited(child, exit, cause);
-    if (cause != ExitCause.CRASHED) {
+    if (cause == ExitCause.EXITED) {
+      log.warn("{} exited on its own ({}) though nobody asked it to; replacing it", child, exit);
+      return;
+    }
+    if (cause != ExitCause.CRASHED && cause != ExitCause.START_TIMEOUT) {
       log.info("{} exited ({}): {}", child, reasonOf(child), exit);
       return;
     }
     table.countCrash();
-    boolean jobFailed = exit.exitCode() == ExitStatus.JOB_FAILED;
-    if (jobFailed || exit.exitCode() == ExitStatus.CHILD_FAILED) {
+    if (!child.ready && phase == Phase.RESTARTING && child.generation == generation) {
+      // The new generation can't start (a broken deploy, a bad JVM option): keep the old one
+      // serving rather than crash-looping replacements, as a failed graceful restart should.
+      abortRestart(
+          child + " of the new generation died before accepting: " + exit + lastWords(child));
+      return;
+    }
+    boolean startFailure =
+        !child.ready
+            && (exit.exitCode() == ExitStatus.JOB_FAILED
+                || exit.exitCode() == ExitStatus.CHILD_FAILED);
+    if (startFailure) {
+      boolean jobFailed = exit.exitCode() == ExitStatus.JOB_FAILED;
       String why =
-          child
-              + " could not start job "
-              + config.jobClassName()
-              + ": "
-              + exit
-              + "; the child's error output above says why";
+          child + " could not start job " + config.jobClassName() + ": " + exit + lastWords(child);
       if (!ready.isDone()) {
         failWith(why);
-        return;
-      }
-      if (phase == Phase.RESTARTING && child.generation == generation) {
-        abortRestart(why);
         return;
       }
       if (jobFailed && readyCount() == 0) {
         failWith(why + "; no child is serving, so the server stops");
         return;
       }
+    }
+    if (!ready.isDone()
+        && !child.ready
+        && ++startDeaths >= START_DEATHS_TO_FAIL
+        && readyCount() == 0) {
+      // Children that die before accepting, again and again, before the server ever was ready: a
+      // broken JVM option or class path. Say so now rather than after the start timeout.
+      failWith(
+          startDeaths
+              + " children died before accepting and none is serving; the last: "
+              + child
+              + ": "
+              + exit
+              + lastWords(child));
+      return;
     }
     long lived = now - child.spawnedAtMillis;
     long served = child.ready ? (System.nanoTime() - child.readyAtNanos) / 1_000_000 : -1;
@@ -577,6 +604,12 @@ final class Supervisor {
     }
   }
 
+  /** The child's last error line, as "; it said: ...", or "" (children's output is at INFO). */
+  private String lastWords(ChildProcess child) {
+    String said = output.lastWords(child.pid, LAST_WORDS_WAIT_MILLIS);
+    return said.isEmpty() ? "; see its output above" : "; it said: " + said;
+  }
+
   private void failWith(String why) {
     log.error(why);
     failure = why;
@@ -594,6 +627,24 @@ final class Supervisor {
   /** Marks children ready once all their workers accept; replacements become capacity. */
   private void watchReadiness(long now) {
     for (ChildProcess c : byPid.values()) {
+      if (!c.ready
+          && !c.killed()
+          && !c.leaving()
+          && !stopping()
+          && ready.isDone()
+          && System.nanoTime() - c.spawnedAtNanos > config.startTimeout().toNanos()) {
+        // Hung in its job's open() (or its JVM's start): it would hold its slots forever. The
+        // first start has its own deadline (awaitReady).
+        log.warn(
+            "{} is not accepting {} s after its spawn (startTimeout): killing it",
+            c,
+            config.startTimeout().toSeconds());
+        kill(c, ExitCause.START_TIMEOUT);
+        if (phase == Phase.RESTARTING && c.generation == generation) {
+          abortRestart(c + " of the new generation did not accept within the start timeout");
+        }
+        continue;
+      }
       if (!c.ready && allSlotsAccepting(c)) {
         c.ready = true;
         c.readyAtNanos = System.nanoTime();

@@ -96,7 +96,7 @@ final class Worker implements Runnable {
       // An Error (out of memory, linkage): this JVM can't be trusted any more. The master
       // replaces the child.
       Log.get().error("{} hit a fatal error; the child exits", job.getClass().getName(), t);
-      Runtime.getRuntime().halt(ExitStatus.CHILD_FAILED);
+      Runtime.getRuntime().halt(ExitStatus.JOB_ERROR);
     } finally {
       current = null;
     }

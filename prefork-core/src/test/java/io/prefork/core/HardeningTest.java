@@ -3,6 +3,7 @@ package io.prefork.core;
 import static io.prefork.core.ServerLifecycleTest.waitUntil;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.prefork.shm.MasterState;
 import io.prefork.shm.SharedStatusTable;
 import io.prefork.shm.ShmKeys;
 import io.prefork.shm.ShmSegment;
@@ -179,6 +180,48 @@ class HardeningTest {
   }
 
   @Test
+  void aRestartWhoseNewGenerationCannotStartIsAbortedAndTheOldOneKeepsServing() throws Exception {
+    Path marker = tmp.resolve("marker");
+    PreforkServer server =
+        cleanup.start(
+            cleanup
+                .builder(MarkerJob.class)
+                .minChildren(2)
+                .maxChildren(3) // room for a replacement: no old child leaves before it accepts
+                .startTimeout(Duration.ofSeconds(4))
+                .childJvmOptions(List.of("-Dprefork.test.marker=" + marker)));
+    try (ControlHandle control = server.control()) {
+      List<Integer> oldPids = control.status().workers().stream().map(WorkerStatus::pid).toList();
+      for (String broken : List.of("exit", "hang")) {
+        Files.writeString(marker, broken);
+        long spawns = control.status().spawns();
+        control.restart();
+        waitUntil(
+            () -> {
+              ServerStatus s = control.status();
+              return s.spawns() > spawns
+                  && s.masterState() == MasterState.RUNNING
+                  && s.workers().stream().map(WorkerStatus::pid).toList().equals(oldPids);
+            },
+            "the restart with a new generation that can't start (" + broken + ") is aborted");
+        assertEquals(0, control.status().restarts(), broken);
+        assertEquals("pong", Client.ask(server.port(), "ping"), broken);
+      }
+      Files.delete(marker);
+      control.restart();
+      waitUntil(
+          () -> {
+            ServerStatus s = control.status();
+            return s.restarts() == 1
+                && s.workers().size() == 2
+                && s.workers().stream().noneMatch(w -> oldPids.contains(w.pid()));
+          },
+          "a restart after the fix completes");
+      assertEquals("pong", Client.ask(server.port(), "ping"));
+    }
+  }
+
+  @Test
   void sparesAreKeptBetweenMinSpareAndMaxSpare() throws Exception {
     PreforkServer server =
         cleanup.start(
@@ -280,8 +323,8 @@ class HardeningTest {
     String output = new String(launcher.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(launcher.waitFor(60, TimeUnit.SECONDS));
     assertEquals(0, launcher.exitValue(), output);
-    assertTrue(output.contains("prefork daemon pid"), output);
     long daemonPid = Long.parseLong(Files.readString(pidFile).trim());
+    assertTrue(output.contains("), master pid " + daemonPid + ", shm key"), output);
     ProcessHandle daemon = ProcessHandle.of(daemonPid).orElseThrow();
     try {
       assertNotEquals(launcher.pid(), daemonPid);

@@ -67,6 +67,18 @@ abstract class AttachedTable implements AutoCloseable {
     int version = RawMemory.readVolatileInt(base + LAYOUT_VERSION_OFFSET);
     long magic = RawMemory.readLong(base + MAGIC_OFFSET);
     if (version == 0 && (magic == 0 || magic == MAGIC)) {
+      if (!MasterTable.processAlive(stat.creatorPid())) {
+        // Never finished and its creator gone: nothing will ever make it ready.
+        throw new StatusTableException(
+            StatusTableException.Reason.FOREIGN,
+            key,
+            "the segment holds no finished prefork table and its creator (pid "
+                + stat.creatorPid()
+                + ") is gone: it is a leftover, or another program's; if nothing uses it, remove"
+                + " it (ipcrm -M "
+                + ShmKeys.toHex(key)
+                + ") or choose another --shm-key");
+      }
       throw new StatusTableException(
           StatusTableException.Reason.NOT_READY,
           key,

@@ -81,10 +81,35 @@ public final class MasterTable extends AttachedTable {
       if (magic != MAGIC && !(magic == 0 && version == 0)) {
         throw foreign(key, stat);
       }
+      if (version == 0 && processAlive(stat.creatorPid())) {
+        throw new StatusTableException(
+            StatusTableException.Reason.LIVE_OWNER,
+            key,
+            "pid "
+                + stat.creatorPid()
+                + " is creating a prefork table on this key right now; stop it first or choose"
+                + " another --shm-key");
+      }
+      if (version == 0 && magic == 0) {
+        // All zeros and its creator gone: another program's segment (ipcmk) far likelier than a
+        // master that died in the microseconds before writing the magic. Never remove what may
+        // not be ours.
+        throw new StatusTableException(
+            StatusTableException.Reason.FOREIGN,
+            key,
+            "a segment of "
+                + stat.size()
+                + " bytes created by pid "
+                + stat.creatorPid()
+                + " (gone) exists here and holds no prefork table; if nothing uses it, remove"
+                + " it (ipcrm -M "
+                + ShmKeys.toHex(key)
+                + ") or choose another --shm-key");
+      }
       if (version == 0) {
-        // Another master is creating it right now, or died while doing so.
+        // Our magic, never finished: its master died while creating it.
         masterPid = stat.creatorPid();
-        heartbeatAge = processAlive(masterPid) ? 0 : Long.MAX_VALUE;
+        heartbeatAge = Long.MAX_VALUE;
       } else {
         masterPid = bytes.readInt(MASTER_PID_OFFSET);
         heartbeatAge = System.currentTimeMillis() - bytes.readVolatileLong(HEARTBEAT_OFFSET);

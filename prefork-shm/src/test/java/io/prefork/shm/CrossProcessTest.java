@@ -73,4 +73,23 @@ class CrossProcessTest {
       assertEquals(Command.RESTART.code(), SharedStatusTable.commandCode(word));
     }
   }
+
+  @Test
+  void aZeroedSegmentOfAGoneCreatorIsRefusedAndKept() throws Exception {
+    int key = keys.newKey();
+    Process p = peer("zeros", ShmKeys.toHex(key), "4096");
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue());
+    int id = ShmSegment.stat(key).orElseThrow().id();
+    TableSpec spec = new TableSpec(2, 1, 1, InetAddress.getLoopbackAddress(), 1, 1);
+    StatusTableException e =
+        assertThrows(StatusTableException.class, () -> MasterTable.create(key, spec));
+    assertEquals(StatusTableException.Reason.FOREIGN, e.reason());
+    assertTrue(e.getMessage().contains("ipcrm -M " + ShmKeys.toHex(key)), e.getMessage());
+    StatusTableException read =
+        assertThrows(StatusTableException.class, () -> TableReader.attach(key));
+    assertEquals(StatusTableException.Reason.FOREIGN, read.reason());
+    assertTrue(read.getMessage().contains("is gone"), read.getMessage());
+    assertEquals(id, ShmSegment.stat(key).orElseThrow().id(), "the segment is left alone");
+  }
 }

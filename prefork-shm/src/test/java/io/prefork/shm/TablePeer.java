@@ -44,6 +44,10 @@ public final class TablePeer {
           System.out.println("done");
         }
       }
+      case "zeros" -> {
+        // What `ipcmk -M` leaves behind: a zeroed segment whose creator is gone.
+        ShmSegment.create(key, Integer.parseInt(args[2])).close();
+      }
       default -> throw new IllegalArgumentException(args[0]);
     }
   }
