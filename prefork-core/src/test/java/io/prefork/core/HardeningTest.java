@@ -222,6 +222,35 @@ class HardeningTest {
   }
 
   @Test
+  void childrenThatCannotEvenStartTheirJvmFailTheStartWithTheJvmsReason() throws Exception {
+    PreforkServer.Builder builder =
+        cleanup
+            .builder(TestJob.class)
+            .startTimeout(Duration.ofSeconds(120))
+            .childJvmOptions(List.of("-XX:+NoSuchOptionAnywhere"));
+    PreforkException e = assertThrows(PreforkException.class, () -> cleanup.start(builder));
+    // The fast path (before the start timeout) says how many died and quotes the JVM.
+    assertTrue(e.getMessage().contains("children died before accepting"), e.getMessage());
+    assertTrue(e.getMessage().contains("NoSuchOptionAnywhere"), e.getMessage());
+  }
+
+  @Test
+  void aCollectorChosenForTheChildrenReplacesTheLeanDefault() throws Exception {
+    PreforkServer server =
+        cleanup.start(
+            cleanup
+                .builder(TestJob.class)
+                .minChildren(1)
+                .maxChildren(1)
+                .childJvmOptions(List.of("-XX:+UseParallelGC")));
+    assertEquals("pong", Client.ask(server.port(), "ping"));
+    int pid = server.status().workers().get(0).pid();
+    String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+    assertTrue(cmdline.contains("-XX:+UseParallelGC"), cmdline);
+    assertFalse(cmdline.contains("-XX:+UseSerialGC"), cmdline);
+  }
+
+  @Test
   void sparesAreKeptBetweenMinSpareAndMaxSpare() throws Exception {
     PreforkServer server =
         cleanup.start(
