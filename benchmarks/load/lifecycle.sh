@@ -47,6 +47,12 @@ J17=$JDK17/bin/java
 measure "JDK 17, lean flags" "$J17"
 # AppCDS: one child runs with -XX:ArchiveClassesAtExit and writes the archive when it exits (the
 # daemon's wait-down); every later child maps it. The archive belongs to this JDK and this jar.
+# The library's own archive (serve --class-data-dir): the first child records its classes, the
+# master dumps them once it accepts; a short run builds it, the measured run maps it.
+mkdir -p "$OUT/cds17"
+"${TOOL[@]}" --java "$J17" --children 4 --skip burst,down --class-data-dir "$OUT/cds17" >/dev/null 2>&1
+ls "$OUT"/cds17/prefork-child-*.jsa >/dev/null 2>&1 || echo "lifecycle.sh: the library's archive was not built" >&2
+measure "JDK 17, lean flags + the library's archive (--class-data-dir)" "$J17" --class-data-dir "$OUT/cds17"
 rm -f "$OUT/child17.jsa"
 "${TOOL[@]}" --java "$J17" --children 1 --skip burst,down \
   --child-jvm-option "-XX:ArchiveClassesAtExit=$OUT/child17.jsa" >/dev/null 2>&1

@@ -1,12 +1,16 @@
 package io.prefork.core;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import io.prefork.shm.ShmKeys;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Spawns child JVMs with {@code posix_spawnp} ({@link PosixSpawn}): the master's {@code java} and
@@ -15,6 +19,8 @@ import java.util.Map;
  * a pipe to the master.
  */
 final class ChildLauncher {
+  private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
+
   /**
    * Lean defaults for child JVMs: a child serves one connection at a time, so a small serial heap
    * and C1 start fast and stay small. The user's options come after these and win.
@@ -41,12 +47,65 @@ final class ChildLauncher {
   private final int listenFd;
   private final List<String> jvmOptions;
   private final List<String> environment;
+  private final ChildClassData classData;
 
   ChildLauncher(ServerConfig config, int listenFd) {
     this.config = config;
     this.listenFd = listenFd;
     this.jvmOptions = jvmOptions(config);
     this.environment = environment();
+    this.classData = classData(config, jvmOptions);
+  }
+
+  private static ChildClassData classData(ServerConfig config, List<String> jvmOptions) {
+    if (config.childClassDataDirectory() == null) {
+      return null;
+    }
+    if (config.childJvmOptions().stream()
+        .anyMatch(
+            o ->
+                o.startsWith("-Xshare")
+                    || o.contains("SharedArchiveFile")
+                    || o.contains("AOTCache"))) {
+      log.info("children's JVM options choose their own class-data sharing: no archive of ours");
+      return null;
+    }
+    for (String entry : config.childClassPath().split(java.io.File.pathSeparator)) {
+      if (Files.isDirectory(Path.of(entry))) {
+        // The JVM refuses to archive classes from a directory on the class path.
+        log.warn(
+            "children's class-data archive: off, the class path has a directory ({}); it needs"
+                + " jars only, as a packaged application has",
+            entry);
+        return null;
+      }
+    }
+    return ChildClassData.in(
+        config.childClassDataDirectory(),
+        config.javaExecutable(),
+        jvmOptions,
+        config.childClassPath());
+  }
+
+  /** A child is accepting (for the class-data archive its classes may be recorded for). */
+  void childReady(int pid) {
+    if (classData != null) {
+      classData.childReady(pid);
+    }
+  }
+
+  /** A child is gone. */
+  void childGone(int pid) {
+    if (classData != null) {
+      classData.childGone(pid);
+    }
+  }
+
+  /** The master stops: nothing it started may outlive it. */
+  void close() {
+    if (classData != null) {
+      classData.close();
+    }
   }
 
   /** The JVM options of every child: lean defaults, chronicle's, then the user's. */
@@ -64,8 +123,33 @@ final class ChildLauncher {
     if (feature >= 23) {
       options.add("--sun-misc-unsafe-memory-access=allow");
     }
+    if (trimsNativeHeap(config.javaExecutable(), feature)) {
+      // An idle child gives back the malloc memory its start-up freed: about 4 MB of RSS each.
+      options.add("-XX:TrimNativeHeapInterval=" + TRIM_INTERVAL_MILLIS);
+    }
     options.addAll(config.childJvmOptions());
     return List.copyOf(options);
+  }
+
+  /** How often an idle child returns freed native memory to the system. */
+  static final int TRIM_INTERVAL_MILLIS = 2_000;
+
+  /**
+   * Whether the children's JVM knows {@code -XX:TrimNativeHeapInterval} (JDK 22, backported to
+   * later 17 and 21 updates): an unknown -XX option would stop every child from starting. The
+   * master's own JVM is asked; another JDK only from 22 on.
+   */
+  static boolean trimsNativeHeap(Path java, int feature) {
+    try {
+      if (Files.isSameFile(java, Path.of(System.getProperty("java.home"), "bin", "java"))) {
+        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+            .getVMOption("TrimNativeHeapInterval");
+        return true;
+      }
+    } catch (IOException | RuntimeException e) {
+      return false; // IllegalArgumentException: no such option in this JVM
+    }
+    return feature >= 22;
   }
 
   private static boolean selectsGarbageCollector(String option) {
@@ -73,10 +157,11 @@ final class ChildLauncher {
   }
 
   /** The full command line of one child. */
-  List<String> command(int childIndex, long generation) {
+  List<String> command(int childIndex, long generation, List<String> classDataOptions) {
     List<String> cmd = new ArrayList<>();
     cmd.add(config.javaExecutable().toString());
     cmd.addAll(jvmOptions);
+    cmd.addAll(classDataOptions);
     cmd.add("-cp");
     cmd.add(config.childClassPath());
     cmd.add(ChildMain.class.getName());
@@ -100,11 +185,23 @@ final class ChildLauncher {
    * @throws PreforkException naming errno when posix_spawnp fails
    */
   int spawn(int childIndex, long generation, int outputFd) {
-    List<String> argv = command(childIndex, generation);
+    List<String> argv =
+        command(
+            childIndex,
+            generation,
+            classData == null ? List.of() : classData.optionsForNextChild());
     try {
-      return PosixSpawn.spawn(
-          argv, environment, new int[] {listenFd, outputFd, outputFd}, new int[] {0, 1, 2});
+      int pid =
+          PosixSpawn.spawn(
+              argv, environment, new int[] {listenFd, outputFd, outputFd}, new int[] {0, 1, 2});
+      if (classData != null) {
+        classData.spawned(pid);
+      }
+      return pid;
     } catch (PreforkException e) {
+      if (classData != null) {
+        classData.spawnFailed();
+      }
       throw new PreforkException(
           "cannot start child "
               + childIndex

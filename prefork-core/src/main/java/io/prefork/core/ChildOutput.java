@@ -12,8 +12,11 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Everything children print, line by line, tagged with slot and pid: their stdout and stderr are
@@ -24,6 +27,10 @@ import org.slf4j.LoggerFactory;
 final class ChildOutput implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("io.prefork.child");
   private static final int MAX_LINE = 16 * 1024;
+
+  /** A level word as slf4j-simple, logback or java.util.logging print it. */
+  private static final Pattern LEVEL =
+      Pattern.compile("(?<![\\w.])(ERROR|WARN|WARNING|INFO|DEBUG|TRACE)(?![\\w.])");
 
   /** Lines of each child kept for {@link #lastWords}. */
   private static final int RECENT_LINES = 20;
@@ -56,6 +63,7 @@ final class ChildOutput implements AutoCloseable {
     final byte[] line = new byte[MAX_LINE];
     final Deque<String> recent = new ArrayDeque<>();
     int length;
+    Level level = Level.INFO;
 
     Source(int fd, String tag, int childIndex, int pid) {
       this.fd = fd;
@@ -187,7 +195,8 @@ final class ChildOutput implements AutoCloseable {
       s.recent.addLast(text);
     }
     if (directory == null) {
-      log.info("{} {}", s.tag, text);
+      s.level = levelOf(text, s.level);
+      log.atLevel(s.level).log("{} {}", s.tag, text);
       return;
     }
     try {
@@ -238,6 +247,25 @@ final class ChildOutput implements AutoCloseable {
       }
       return "";
     }
+  }
+
+  /**
+   * The level a child's line is relayed at: the one its own logger printed ("... WARN logger -
+   * ..."), so a master logging at WARN still shows its children's warnings; a stack trace's lines
+   * keep the level of the line they follow; anything else (plain stdout) is INFO.
+   */
+  static Level levelOf(String line, Level previous) {
+    if (line.startsWith("\t") || line.startsWith("at ") || line.startsWith("Caused by: ")) {
+      return previous;
+    }
+    if (line.startsWith("Exception in thread ") || line.startsWith("Error: ")) {
+      return Level.ERROR; // an uncaught exception, or the java launcher refusing to start
+    }
+    Matcher m = LEVEL.matcher(line);
+    if (m.find() && m.start() < 80) {
+      return Level.valueOf(m.group(1).equals("WARNING") ? "WARN" : m.group(1));
+    }
+    return Level.INFO;
   }
 
   /** Stops once every child's pipe reached end-of-file, waiting at most a second for that. */

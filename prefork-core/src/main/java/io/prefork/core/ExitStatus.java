@@ -8,7 +8,9 @@ record ExitStatus(int exitCode, int signal) {
   /** The child could not set itself up (no inherited socket, no table; sysexits EX_SOFTWARE). */
   static final int CHILD_FAILED = 70;
 
-  /** A job hit an {@link Error} while serving: the child halted itself (sysexits EX_IOERR). */
+  /**
+   * A job hit an {@link Error} while serving: the child halted itself (74, distinct from 70/78).
+   */
   static final int JOB_ERROR = 74;
 
   /** The JVM ran out of heap ({@code -XX:+ExitOnOutOfMemoryError} exits with 3). */

@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>{@code prefork_spawns_total}</td><td>counter</td><td></td><td>children
  *       spawned</td></tr>
  *   <tr><td>{@code prefork_deaths_total}</td><td>counter</td><td>{@code cause}: requested, crashed,
- *       watchdog, killed</td><td>children gone, by cause (see {@link ExitCause})</td></tr>
+ *       watchdog, killed, start_timeout, exited</td><td>children gone, by cause (see {@link ExitCause})</td></tr>
  *   <tr><td>{@code prefork_restarts_total}</td><td>counter</td><td></td><td>restarts
  *       completed</td></tr>
  *   <tr><td>{@code prefork_generation}</td><td>gauge</td><td></td><td>the current generation</td>
@@ -199,7 +199,9 @@ final class PrometheusEndpoint implements ServerEvents {
       deaths =
           Counter.builder()
               .name("prefork_deaths_total")
-              .help("Children gone, by cause: requested, crashed, watchdog, killed")
+              .help(
+                  "Children gone, by cause: requested, crashed, watchdog, killed, start_timeout,"
+                      + " exited")
               .labelNames("cause")
               .register(registry);
       for (ExitCause cause : ExitCause.values()) {

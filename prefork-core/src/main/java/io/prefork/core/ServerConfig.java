@@ -31,6 +31,7 @@ record ServerConfig(
     Path pidFile,
     Path logFile,
     Path childLogDirectory,
+    Path childClassDataDirectory,
     InetAddress metricsAddress,
     int metricsPort,
     boolean jmx) {

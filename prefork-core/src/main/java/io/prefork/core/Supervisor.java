@@ -370,7 +370,7 @@ final class Supervisor {
     if (stopping()) {
       return;
     }
-    log.info("wait-down: {} children finish their connections, then exit", byPid.size());
+    log.info("wait-down: {} finish their connections, then exit", children(byPid.size()));
     phase = Phase.STOPPING;
     table.masterState(MasterState.STOPPING);
     events.stopping();
@@ -385,7 +385,7 @@ final class Supervisor {
     if (phase == Phase.FORCE_STOPPING) {
       return;
     }
-    log.info("force-down: killing {} children now", byPid.size());
+    log.info("force-down: killing {} now", children(byPid.size()));
     if (!stopping()) {
       events.stopping();
     }
@@ -414,8 +414,8 @@ final class Supervisor {
     }
     events.restarting(true);
     log.info(
-        "restart: replacing {} children by generation {}; the socket stays open",
-        marked,
+        "restart: replacing {} by generation {}; the socket stays open",
+        children(marked),
         generation);
   }
 
@@ -432,7 +432,7 @@ final class Supervisor {
     table.masterState(MasterState.RUNNING);
     table.countRestart();
     events.restarting(false);
-    log.info("restart complete: {} children in generation {}", liveCount(), generation);
+    log.info("restart complete: {} in generation {}", children(liveCount()), generation);
   }
 
   /** Aborts a restart whose new generation cannot start: the old one keeps serving. */
@@ -457,7 +457,7 @@ final class Supervisor {
       return;
     }
     floor++;
-    log.info("one child more: the pool keeps at least {} children", floor);
+    log.info("one child more: the pool keeps at least {}", children(floor));
   }
 
   private void removeChild() {
@@ -502,6 +502,7 @@ final class Supervisor {
 
   private void exited(ChildProcess child, ExitStatus exit) {
     byPid.remove(child.pid);
+    launcher.childGone(child.pid);
     byIndex[child.index] = null;
     long now = System.currentTimeMillis();
     long calls = 0;
@@ -651,6 +652,7 @@ final class Supervisor {
         long startup = c.readyAtNanos - c.spawnedAtNanos;
         log.debug("{} accepting after {} ms", c, startup / 1_000_000);
         events.childReady(c, startup);
+        launcher.childReady(c.pid);
         if (c.replacement) {
           replacementsStarting = Math.max(0, replacementsStarting - 1);
           replacementsReady++;
@@ -669,8 +671,8 @@ final class Supervisor {
     if (!ready.isDone() && readyCount() >= config.minChildren()) {
       table.masterState(phase == Phase.RESTARTING ? MasterState.RESTARTING : MasterState.RUNNING);
       log.info(
-          "ready: {} children accepting on {} (master pid {})",
-          readyCount(),
+          "ready: {} accepting on {} (master pid {})",
+          children(readyCount()),
           socket,
           ProcessHandle.current().pid());
       ready.complete(null);
@@ -1033,6 +1035,7 @@ final class Supervisor {
       log.error("error while killing children", t);
     } finally {
       try {
+        launcher.close();
         output.close();
         socket.close();
         // Before the table goes: a controller waiting for it to go sees everything else done.
@@ -1119,6 +1122,11 @@ final class Supervisor {
       slots.add(index * workers + w);
     }
     return slots;
+  }
+
+  /** "1 child", "3 children". */
+  static String children(int n) {
+    return n == 1 ? "1 child" : n + " children";
   }
 
   private static int ceilDiv(int a, int b) {

@@ -251,6 +251,65 @@ class HardeningTest {
   }
 
   @Test
+  void childrenMapAClassDataArchiveBuiltFromTheFirstChildAndReusedByTheNextServer()
+      throws Exception {
+    Path cds = Files.createDirectory(tmp.resolve("cds"));
+    String jarsOnly = JarredClassPath.of(System.getProperty("java.class.path"), tmp);
+    PreforkServer first =
+        cleanup.start(
+            cleanup
+                .builder(TestJob.class)
+                .minChildren(1)
+                .maxChildren(2)
+                .childClassPath(jarsOnly)
+                .childClassDataDirectory(cds));
+    waitUntil(() -> archiveIn(cds) != null, "the archive is built");
+    Path archive = archiveIn(cds);
+    assertTrue(ChildClassData.trusted(archive));
+    try (var files = Files.list(cds)) {
+      assertEquals(List.of(archive), files.toList(), "no temporary file is left behind");
+    }
+    int trainee = first.status().workers().get(0).pid();
+    ProcessHandle.of(trainee).ifPresent(ProcessHandle::destroyForcibly);
+    waitUntil(
+        () ->
+            first.status().workers().stream()
+                .anyMatch(w -> w.pid() != trainee && w.state() == SlotState.IDLE),
+        "a new child accepts");
+    int next = first.status().workers().get(0).pid();
+    assertMapsArchive(next, archive);
+    assertEquals("pong", Client.ask(first.port(), "ping"));
+    first.close();
+
+    PreforkServer second =
+        cleanup.start(
+            cleanup
+                .builder(TestJob.class)
+                .minChildren(1)
+                .maxChildren(2)
+                .childClassPath(jarsOnly)
+                .childClassDataDirectory(cds));
+    assertMapsArchive(second.status().workers().get(0).pid(), archive);
+    assertEquals("pong", Client.ask(second.port(), "ping"));
+  }
+
+  private static Path archiveIn(Path directory) throws Exception {
+    try (var files = Files.list(directory)) {
+      return files
+          .filter(p -> p.getFileName().toString().matches("prefork-child-[0-9a-f]{16}\\.jsa"))
+          .findFirst()
+          .orElse(null);
+    }
+  }
+
+  private static void assertMapsArchive(int pid, Path archive) throws Exception {
+    String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+    assertTrue(cmdline.contains("-XX:SharedArchiveFile=" + archive), cmdline);
+    String maps = Files.readString(Path.of("/proc/" + pid + "/maps"));
+    assertTrue(maps.contains(archive.toString()), "the child maps " + archive);
+  }
+
+  @Test
   void sparesAreKeptBetweenMinSpareAndMaxSpare() throws Exception {
     PreforkServer server =
         cleanup.start(

@@ -42,8 +42,14 @@ final class CtlCommand {
       @Option(
               names = "--json",
               description =
-                  "One JSON object: masterPid, generation, state, listen, children (slot, pid,"
-                      + " state, calls, generation, millisInState).")
+                  "One JSON object on one line: masterPid, generation, state, listen,"
+                      + " uptimeMillis, heartbeatAgeMillis, workers (idle, busy, starting,"
+                      + " exiting, total), childCount, minChildren, maxChildren, threadsPerChild,"
+                      + " totalCalls, callsPerSecond, rateIntervalMillis, spawns, crashes,"
+                      + " restarts, spawnBackoffUntilMillis, listenQueue, listenBacklog, and"
+                      + " children: one per worker (slot, pid, state, calls, generation,"
+                      + " millisInState, ageMillis, workerIndex, exitRequest). Fields keep their"
+                      + " order; new ones are only appended.")
           boolean json) {
     return withServer(
         server -> {

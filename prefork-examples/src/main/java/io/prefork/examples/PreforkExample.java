@@ -9,13 +9,18 @@ import picocli.CommandLine.ParameterException;
  * The example daemon and its controller, built only on prefork's public API.
  *
  * <pre>
- * java -jar prefork-examples.jar serve [--bind ADDR] [--port N] [--min N] [--max N]
- *                                      [--shm-key KEY] [--job hello|echo|CLASS]
- * java -jar prefork-examples.jar ctl [--shm-key KEY] status [--json] | fdown | wdown | restart
+ * java -jar prefork-examples.jar serve [--bind ADDR] [--port N] [--shm-key KEY]
+ *     [--job hello|hello-ka|echo|CLASS] [--min N] [--max N] [--threads N] [--min-spare N]
+ *     [--max-spare N] [--read-timeout S] [--job-timeout S] [--max-calls N] [--graceful-timeout S]
+ *     [--daemon] [--pid-file PATH] [--log-file PATH] [--child-log-dir DIR] [--log-config FILE]
+ *     [--metrics-port N] [--metrics-bind ADDR] [--child-jvm-option OPTION]...
+ * java -jar prefork-examples.jar ctl [--shm-key KEY] status [--json] | wdown | fdown | restart
  * </pre>
  *
- * <p>Exit status: 0 on success, 1 when the server could not start or no server answers, 2 for a
- * usage error. Every error is one line on standard error.
+ * <p>Exit status: 0 on success; 1 when the server could not start (including an option value the
+ * server's builder refuses), stopped on a failure of its own, or when {@code ctl} finds no server
+ * it may control; 2 for a usage error (an unknown option, a value that does not parse, an unusable
+ * {@code --log-config} file). Every error is one line on standard error.
  */
 @Command(
     name = "prefork",

@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -33,13 +34,6 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
   /** Children by default: about one JVM per core (docs/performance.md). */
   static final int DEFAULT_MIN = 2;
-
-  /**
-   * Most children by default: as many as minChildren. Growing under CPU-bound load spawns cold JVMs
-   * exactly when the cores are busiest, and retiring them again when the load stops makes the pool
-   * oscillate; both showed as 2-3x worse p99 on the 2-core machine (docs/performance.md).
-   */
-  static final int DEFAULT_MAX = 2;
 
   /** Worker threads per child by default. */
   static final int DEFAULT_THREADS = 8;
@@ -64,9 +58,15 @@ final class ServeCommand implements Callable<Integer> {
       names = "--min",
       paramLabel = "N",
       description =
-          "Children started at once and always kept (default: 2, see docs/performance.md).")
+          "Children started at once and always kept (default: 2, or --max if that is less; see"
+              + " docs/performance.md).")
   Integer min;
 
+  /*
+   * Most children by default: as many as --min. Growing under CPU-bound load spawns cold JVMs
+   * exactly when the cores are busiest, and retiring them again when the load stops makes the pool
+   * oscillate; both showed as 2-3x worse p99 on the 2-core machine (docs/performance.md).
+   */
   @Option(
       names = "--max",
       paramLabel = "N",
@@ -110,7 +110,7 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "N",
       description =
           "Idle workers to keep at most; more retire one child a second (default: max(min-spare"
-              + " + 1, min children)).")
+              + " + 1, min * threads), the workers of --min children).")
   Integer maxSpare;
 
   @Option(
@@ -136,7 +136,7 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "N",
       defaultValue = "0",
       description =
-          "Recycle a child after N connections (plus up to 10% jitter); 0: never (default:"
+          "Recycle a child after N connections (plus up to 10%% jitter); 0: never (default:"
               + " ${DEFAULT-VALUE}).")
   long maxCalls;
 
@@ -169,8 +169,18 @@ final class ServeCommand implements Callable<Integer> {
       names = "--child-log-dir",
       paramLabel = "DIR",
       description =
-          "One file per child slot (child-N.log) instead of the master's log for children's output.")
+          "Children's output to one file per child, DIR/child-N.log (N: the child's index in the"
+              + " pool, which a replacement reuses), instead of the master's log.")
   java.nio.file.Path childLogDir;
+
+  @Option(
+      names = "--class-data-dir",
+      paramLabel = "DIR|none",
+      description =
+          "Keep the children's class-data (AppCDS) archive here: built once from the first child,"
+              + " it starts later children about a third faster (default: ~/.cache/prefork;"
+              + " none: no archive).")
+  String classDataDir;
 
   @Option(
       names = "--metrics-port",
@@ -194,9 +204,31 @@ final class ServeCommand implements Callable<Integer> {
       description = "An extra JVM option for the children (repeatable), e.g. -Xmx256m.")
   java.util.List<String> childJvmOptions = new java.util.ArrayList<>();
 
+  @Option(
+      names = "--log-config",
+      paramLabel = "FILE",
+      description =
+          "slf4j-simple settings (org.slf4j.simpleLogger.* keys, e.g. defaultLogLevel=warn) for"
+              + " the master and the children; keys it leaves out keep the built-in values (a"
+              + " sample: prefork-examples/src/main/dist/logging.properties).")
+  java.nio.file.Path logConfig;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
+    // First of all: slf4j-simple reads its settings once, when the first logger is made.
+    java.util.List<String> childOptions = new java.util.ArrayList<>();
+    if (logConfig != null) {
+      LogConfig config;
+      try {
+        config = LogConfig.load(logConfig);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), PreforkExample.oneLine(e.getMessage()));
+      }
+      config.apply();
+      childOptions.addAll(config.childJvmOptions());
+    }
+    childOptions.addAll(childJvmOptions); // after the log settings: an explicit -D wins
     PreforkServer server;
     try {
       PreforkServer.Builder builder =
@@ -209,9 +241,10 @@ final class ServeCommand implements Callable<Integer> {
       // The example's defaults, measured on a 2-core machine (docs/performance.md): a few warm
       // JVMs with several worker threads each beat many single-threaded ones. The library's own
       // defaults stay one thread per child: only the application knows its job is thread-safe.
-      int minChildren = min != null ? min : DEFAULT_MIN;
+      int minChildren =
+          min != null ? min : max != null ? Math.max(1, Math.min(DEFAULT_MIN, max)) : DEFAULT_MIN;
       builder.minChildren(minChildren);
-      builder.maxChildren(max != null ? max : Math.max(DEFAULT_MAX, minChildren));
+      builder.maxChildren(max != null ? max : minChildren);
       builder.threadsPerChild(threads != null ? threads : DEFAULT_THREADS);
       if (minSpare != null) {
         builder.minSpare(minSpare);
@@ -228,9 +261,10 @@ final class ServeCommand implements Callable<Integer> {
           .pidFile(pidFile)
           .logFile(logFile)
           .childLogDirectory(childLogDir)
+          .childClassDataDirectory(classDataDirectory())
           .metricsPort(metricsPort)
           .metricsAddress(metricsBind)
-          .childJvmOptions(childJvmOptions);
+          .childJvmOptions(childOptions);
       server = builder.build().start();
     } catch (IllegalArgumentException | PreforkException e) {
       spec.commandLine()
@@ -257,6 +291,36 @@ final class ServeCommand implements Callable<Integer> {
       return 1;
     }
     return 0;
+  }
+
+  /** --class-data-dir, or ~/.cache/prefork (made 0700 if missing); null for none. */
+  private java.nio.file.Path classDataDirectory() {
+    if ("none".equals(classDataDir)) {
+      return null;
+    }
+    if (classDataDir != null) {
+      return java.nio.file.Path.of(classDataDir);
+    }
+    java.nio.file.Path cache =
+        java.nio.file.Path.of(System.getProperty("user.home"), ".cache", "prefork");
+    try {
+      java.nio.file.Files.createDirectories(
+          cache,
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      if (java.nio.file.Files.isWritable(cache)) {
+        return cache;
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // no home to cache in (a service user without one): run without the archive
+    }
+    spec.commandLine()
+        .getErr()
+        .println(
+            "prefork serve: no class-data archive: "
+                + cache
+                + " is not a writable directory (choose one with --class-data-dir DIR)");
+    return null;
   }
 
   private static Duration seconds(String option, double value) {

@@ -41,6 +41,15 @@ final class Cli implements AutoCloseable {
     return jar;
   }
 
+  /** The sample {@code logging.properties} shipped with the example daemon. */
+  static Path sampleLogConfig() {
+    Path file =
+        Path.of(System.getProperty("prefork.examples.logging", "src/main/dist/logging.properties"))
+            .toAbsolutePath();
+    assertTrue(Files.isRegularFile(file), file + " is missing");
+    return file;
+  }
+
   /** What a finished command did. */
   record Result(int exitCode, String out, String err) {
     @Override
@@ -90,30 +99,32 @@ final class Cli implements AutoCloseable {
   }
 
   /**
-   * Starts {@code serve --bind 127.0.0.1 --port 0 --min 2 --max 3 --threads 1 --shm-key KEY} (the
-   * key in hex, so cleanup finds the process by its command line) and waits for its ready line.
+   * Starts {@code serve --bind 127.0.0.1 --port 0 --min 2 --max 3 --threads 1 --shm-key KEY} and
+   * then the {@code extra} arguments (the key in hex, so cleanup finds the process by its command
+   * line) and waits for its ready line.
    */
-  Serve serve(int key) throws Exception {
+  Serve serve(int key, String... extra) throws Exception {
     Path err = Files.createTempFile("prefork-serve", ".err");
     err.toFile().deleteOnExit();
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "serve",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--min",
+                "2",
+                "--max",
+                "3",
+                "--threads",
+                "1",
+                "--shm-key",
+                ShmKeys.toHex(key)));
+    args.addAll(List.of(extra));
     Process p =
-        start(
-            new ProcessBuilder(
-                    command(
-                        "serve",
-                        "--bind",
-                        "127.0.0.1",
-                        "--port",
-                        "0",
-                        "--min",
-                        "2",
-                        "--max",
-                        "3",
-                        "--threads",
-                        "1",
-                        "--shm-key",
-                        ShmKeys.toHex(key)))
-                .redirectError(err.toFile()));
+        start(new ProcessBuilder(command(args.toArray(String[]::new))).redirectError(err.toFile()));
     CompletableFuture<Matcher> ready = new CompletableFuture<>();
     Thread reader =
         new Thread(
@@ -163,9 +174,37 @@ final class Cli implements AutoCloseable {
     return p;
   }
 
+  /**
+   * The home directory of every command run here: serve keeps its class-data archive in
+   * ~/.cache/prefork by default, which must not be the user's during tests. Removed at exit.
+   */
+  private static final Path HOME = temporaryHome();
+
+  private static Path temporaryHome() {
+    try {
+      Path home = Files.createTempDirectory("prefork-it-home");
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try (var files = Files.walk(home)) {
+                      files
+                          .sorted(java.util.Comparator.reverseOrder())
+                          .forEach(p -> p.toFile().delete());
+                    } catch (IOException e) {
+                      // a leftover temporary directory
+                    }
+                  }));
+      return home;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   private static List<String> command(String... args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Duser.home=" + HOME);
     cmd.add("-jar");
     cmd.add(jar().toString());
     cmd.addAll(List.of(args));

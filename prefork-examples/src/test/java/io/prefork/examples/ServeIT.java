@@ -7,14 +7,19 @@ import io.prefork.core.ServerCleanup;
 import io.prefork.shm.ShmKeys;
 import io.prefork.shm.ShmSegment;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** {@code serve} from the built jar: its failures, and its stop on SIGTERM. */
+/** {@code serve} from the built jar: its failures, its stop on SIGTERM, its logging, its help. */
 class ServeIT {
   @RegisterExtension final ServerCleanup cleanup = new ServerCleanup();
 
@@ -28,7 +33,16 @@ class ServeIT {
         assertTrue(
             new String(client.readToEnd(), StandardCharsets.US_ASCII).endsWith("\r\n\r\nhello\n"));
       }
-      List<ProcessHandle> children = serve.process().descendants().toList();
+      // The children, not the class-data dump that may be running beside them.
+      List<ProcessHandle> children =
+          serve
+              .process()
+              .descendants()
+              .filter(
+                  p ->
+                      List.of(p.info().arguments().orElse(new String[0]))
+                          .contains("io.prefork.core.ChildMain"))
+              .toList();
       assertEquals(2, children.size(), "children: " + children);
 
       serve.process().destroy(); // SIGTERM
@@ -89,5 +103,149 @@ class ServeIT {
         assertTrue(r.err().contains("shm key"), r.toString());
       }
     }
+  }
+
+  /**
+   * {@code --log-config}: a level set in the file silences the master's INFO lines, and the
+   * children get the file's settings too (their lines show levelInBrackets), relayed by the master
+   * although it is at warn.
+   */
+  @Test
+  void logConfigSetsTheLevelsOfTheMasterAndTheChildren() throws Exception {
+    int key = cleanup.newKey();
+    Path config = Files.createTempFile("prefork-logging", ".properties");
+    try (Cli cli = new Cli()) {
+      Files.writeString(
+          config,
+          "# quiet\norg.slf4j.simpleLogger.defaultLogLevel = warn\n"
+              + "org.slf4j.simpleLogger.levelInBrackets=true\n");
+      Cli.Serve serve = cli.serve(key, "--log-config", config.toString());
+      // The children, not the class-data dump that may be running beside them.
+      List<ProcessHandle> children =
+          serve
+              .process()
+              .descendants()
+              .filter(
+                  p ->
+                      List.of(p.info().arguments().orElse(new String[0]))
+                          .contains("io.prefork.core.ChildMain"))
+              .toList();
+      assertEquals(2, children.size(), "children: " + children);
+      for (ProcessHandle child : children) {
+        List<String> args = List.of(child.info().arguments().orElse(new String[0]));
+        assertTrue(
+            args.contains("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
+                && args.contains("-Dorg.slf4j.simpleLogger.levelInBrackets=true"),
+            "child arguments: " + args);
+      }
+
+      // A client that resets the connection in the middle of its request: the child logs a WARN.
+      try (Socket reset = new Socket()) {
+        reset.connect(new InetSocketAddress("127.0.0.1", serve.port()), 5_000);
+        reset.getOutputStream().write("GET / HTTP/1.0\r\n".getBytes(StandardCharsets.US_ASCII));
+        Thread.sleep(500); // a child accepted it and waits for the rest
+        reset.setSoLinger(true, 0); // close() sends RST
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      Optional<String> warning;
+      while ((warning = line(serve.log(), "failed on a connection")).isEmpty()) {
+        assertTrue(System.nanoTime() < deadline, "no child warning in 10 s:\n" + serve.log());
+        Thread.sleep(100);
+      }
+      assertTrue(warning.get().contains("[WARN]"), "the child's own format: " + warning.get());
+
+      serve.process().destroy(); // SIGTERM
+      assertTrue(
+          Cli.awaitExit(serve.process(), Duration.ofSeconds(10)),
+          "serve still running 10 s after SIGTERM:\n" + serve.log());
+      assertEquals(0, serve.process().exitValue(), serve.log());
+      String log = serve.log();
+      assertTrue(line(log, "spawned").isEmpty(), "no INFO line of the master:\n" + log);
+      assertTrue(line(log, "wait-down").isEmpty(), "no INFO line of the master:\n" + log);
+      assertTrue(
+          log.lines().filter(l -> l.contains("INFO")).allMatch(l -> l.contains("[slot ")),
+          "INFO only on the children's relayed lines:\n" + log);
+    } finally {
+      Files.deleteIfExists(config);
+    }
+  }
+
+  /** The sample logging.properties works as written: the master logs at INFO, as by default. */
+  @Test
+  void theSampleLogConfigWorksAsWritten() throws Exception {
+    int key = cleanup.newKey();
+    try (Cli cli = new Cli()) {
+      Cli.Serve serve = cli.serve(key, "--log-config", Cli.sampleLogConfig().toString());
+      serve.process().destroy(); // SIGTERM
+      assertTrue(
+          Cli.awaitExit(serve.process(), Duration.ofSeconds(10)),
+          "serve still running 10 s after SIGTERM:\n" + serve.log());
+      assertEquals(0, serve.process().exitValue(), serve.log());
+      String log = serve.log();
+      assertTrue(line(log, "spawned").isPresent(), log);
+      assertTrue(line(log, "wait-down").isPresent(), log);
+    }
+  }
+
+  @Test
+  void aLogConfigThatCannotBeUsedIsAOneLineUsageError() throws Exception {
+    int key = cleanup.newKey();
+    Path dir = Files.createTempDirectory("prefork-logging");
+    Path missing = dir.resolve("missing.properties");
+    Path badLevel =
+        Files.writeString(
+            dir.resolve("bad.properties"), "org.slf4j.simpleLogger.defaultLogLevel=warning\n");
+    Path badKey = Files.writeString(dir.resolve("key.properties"), "defaultLogLevel=warn\n");
+    try (Cli cli = new Cli()) {
+      for (List<String> c :
+          List.of(
+              List.of(missing.toString(), "no such file"),
+              List.of(dir.toString(), "is a directory"),
+              List.of(badLevel.toString(), "'warning'"),
+              List.of(badKey.toString(), "'defaultLogLevel'"))) {
+        Cli.Result r =
+            cli.run(
+                "serve", "--port", "0", "--shm-key", ShmKeys.toHex(key), "--log-config", c.get(0));
+        assertEquals(2, r.exitCode(), r.toString());
+        assertEquals("", r.out(), r.toString());
+        assertEquals(1, r.err().lines().count(), r.toString());
+        assertTrue(
+            r.err().startsWith("prefork serve: --log-config " + c.get(0) + ": "), r.toString());
+        assertTrue(r.err().contains(c.get(1)), r.toString());
+        assertTrue(ShmSegment.stat(key).isEmpty(), "no segment");
+      }
+    } finally {
+      Files.deleteIfExists(badLevel);
+      Files.deleteIfExists(badKey);
+      Files.deleteIfExists(dir);
+    }
+  }
+
+  /** Every help renders: a lone % in a description makes picocli warn and print it unformatted. */
+  @Test
+  void everyHelpRenders() throws Exception {
+    try (Cli cli = new Cli()) {
+      for (String args :
+          List.of(
+              "--help",
+              "serve --help",
+              "ctl --help",
+              "ctl status --help",
+              "ctl wdown --help",
+              "ctl fdown --help",
+              "ctl restart --help")) {
+        Cli.Result r = cli.run(args.split(" "));
+        assertEquals(0, r.exitCode(), args + ": " + r);
+        assertEquals("", r.err(), args + ": " + r);
+        assertTrue(r.out().startsWith("Usage: prefork"), args + ": " + r);
+      }
+      String help = cli.run("serve", "--help").out().replaceAll("\\s+", " ");
+      assertTrue(help.contains("(plus up to 10% jitter)"), help);
+    }
+  }
+
+  /** The first line of the log that contains this text. */
+  private static Optional<String> line(String log, String text) {
+    return log.lines().filter(l -> l.contains(text)).findFirst();
   }
 }

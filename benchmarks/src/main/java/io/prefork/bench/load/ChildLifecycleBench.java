@@ -53,6 +53,9 @@ public final class ChildLifecycleBench {
   private final List<String> childOptions;
   private final int threads;
 
+  /** serve's --class-data-dir: "none" (default) or the directory of the children's archive. */
+  private static String classDataDir = "none";
+
   private ChildLifecycleBench(String java, Path jar, List<String> childOptions, int threads) {
     this.java = java;
     this.jar = jar;
@@ -78,6 +81,7 @@ public final class ChildLifecycleBench {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--child-jvm-option" -> childOptions.add(args[++i]);
+        case "--class-data-dir" -> classDataDir = args[++i];
         case "--skip" -> skip.addAll(Arrays.asList(args[++i].split(",")));
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
@@ -89,6 +93,7 @@ public final class ChildLifecycleBench {
     ChildLifecycleBench bench = new ChildLifecycleBench(java, jar, childOptions, threads);
     System.out.println("java: " + java + " " + version(java));
     System.out.println("child JVM options (after the library's): " + childOptions);
+    System.out.println("serve --class-data-dir " + classDataDir);
     if (!skip.contains("startup")) {
       bench.startup(children);
     }
@@ -265,6 +270,8 @@ public final class ChildLifecycleBench {
             Integer.toString(minSpare),
             "--max-spare",
             Integer.toString(maxSpare)));
+    cmd.add("--class-data-dir");
+    cmd.add(classDataDir);
     for (String o : childOptions) {
       cmd.add("--child-jvm-option=" + o);
     }
