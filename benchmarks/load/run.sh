@@ -134,6 +134,16 @@ wait_port() { # port, name
 JOB=hello
 KA_FLAG=""
 if [ "$MODE" = keepalive ]; then JOB=hello-ka; KA_FLAG=--keepalive; fi
+# A keep-alive connection holds its worker for its whole life (as in httpd's prefork and worker
+# MPMs): with fewer workers than connections the rest wait in the accept queue, unserved, and wrk
+# reports no error for them. So in keep-alive mode prefork gets workers for every connection:
+# 2 children of ceil(max conns / 2) threads, unless --prefork-args says otherwise.
+if [ "$MODE" = keepalive ] && [ -z "$PREFORK_ARGS" ]; then
+  max_conns=0
+  for c in $CONNS; do [ "$c" -gt "$max_conns" ] && max_conns=$c; done
+  PREFORK_ARGS="--threads $(( (max_conns + 1) / 2 ))"
+  echo "keep-alive: prefork runs with $PREFORK_ARGS (2 children), a worker for every connection"
+fi
 PEER_JVM=(-XX:+UseSerialGC -Xmx256m)
 
 start_peer() {

@@ -20,6 +20,11 @@ final class AcceptedConnection implements Connection {
     this.deadline = new ReadDeadline(channel.socket(), readTimeoutMillis, stopping);
   }
 
+  /** From the child's watch thread: ends a read blocked past its deadline. */
+  void expireIfOverdue(long nowNanos) {
+    deadline.expireIfOverdue(nowNanos);
+  }
+
   /** The child is stopping: end the conversation if it waits between requests. */
   void cutIfIdle() {
     deadline.cutIfIdle();

@@ -210,6 +210,7 @@ final class ChildClassData {
         dump.destroyForcibly();
         throw new IOException("java -Xshare:dump took more than " + DUMP_TIMEOUT_SECONDS + " s");
       }
+      deleteQuietly(list); // before the archive appears: nothing else is left once it is there
       synchronized (this) {
         if (closed) {
           return; // killed by close(): the finally block removes what it left

@@ -1,9 +1,7 @@
 package io.prefork.core;
 
-import com.sun.management.HotSpotDiagnosticMXBean;
 import io.prefork.shm.ShmKeys;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -123,33 +121,8 @@ final class ChildLauncher {
     if (feature >= 23) {
       options.add("--sun-misc-unsafe-memory-access=allow");
     }
-    if (trimsNativeHeap(config.javaExecutable(), feature)) {
-      // An idle child gives back the malloc memory its start-up freed: about 4 MB of RSS each.
-      options.add("-XX:TrimNativeHeapInterval=" + TRIM_INTERVAL_MILLIS);
-    }
     options.addAll(config.childJvmOptions());
     return List.copyOf(options);
-  }
-
-  /** How often an idle child returns freed native memory to the system. */
-  static final int TRIM_INTERVAL_MILLIS = 2_000;
-
-  /**
-   * Whether the children's JVM knows {@code -XX:TrimNativeHeapInterval} (JDK 22, backported to
-   * later 17 and 21 updates): an unknown -XX option would stop every child from starting. The
-   * master's own JVM is asked; another JDK only from 22 on.
-   */
-  static boolean trimsNativeHeap(Path java, int feature) {
-    try {
-      if (Files.isSameFile(java, Path.of(System.getProperty("java.home"), "bin", "java"))) {
-        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
-            .getVMOption("TrimNativeHeapInterval");
-        return true;
-      }
-    } catch (IOException | RuntimeException e) {
-      return false; // IllegalArgumentException: no such option in this JVM
-    }
-    return feature >= 22;
   }
 
   private static boolean selectsGarbageCollector(String option) {

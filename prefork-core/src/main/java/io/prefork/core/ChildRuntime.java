@@ -127,7 +127,7 @@ final class ChildRuntime implements ChildContext {
 
   /**
    * Runs on the main thread until the workers are done: notices a vanished master (within {@link
-   * #WATCH_MILLIS}) and exit requests whose signal was lost.
+   * #WATCH_MILLIS}), exit requests whose signal was lost, and reads past their deadline.
    */
   private void watch() {
     while (!awaitWorkers(WATCH_MILLIS)) {
@@ -151,7 +151,9 @@ final class ChildRuntime implements ChildContext {
         // Never an orphan: whatever is still running goes with us.
         Runtime.getRuntime().halt(0);
       }
+      long now = System.nanoTime();
       for (Worker w : workers) {
+        w.expireIfOverdue(now); // reads block without a socket timeout: see ReadDeadline
         if (w.slot().exitRequested()) {
           stop();
         }

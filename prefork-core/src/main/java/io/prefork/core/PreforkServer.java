@@ -506,7 +506,8 @@ public final class PreforkServer implements AutoCloseable {
 
     /**
      * How long a client may take to send what the job waits for, counted from the accept or the
-     * job's last write; see {@link Connection}. Default 10 s.
+     * job's last write; see {@link Connection}. Kept within 100 ms (the child checks its workers'
+     * reads that often). Default 10 s.
      */
     public Builder readTimeout(Duration readTimeout) {
       this.readTimeout = readTimeout;
@@ -519,7 +520,11 @@ public final class PreforkServer implements AutoCloseable {
       return this;
     }
 
-    /** How long {@link #start()} waits for {@code minChildren} to accept. Default 60 s. */
+    /**
+     * How long {@link #start()} waits for {@code minChildren} to accept; later, how long any new
+     * child may take to accept before it is killed (and a restart it belongs to aborted). Default
+     * 60 s.
+     */
     public Builder startTimeout(Duration startTimeout) {
       this.startTimeout = startTimeout;
       return this;

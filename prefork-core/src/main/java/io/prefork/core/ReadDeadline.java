@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -13,6 +14,11 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Deadline: reads must complete before it, and each write of the job moves it to {@code now +
  * timeout}. Trickling bytes do not move it, so a slow client cannot hold a worker past the timeout.
+ * Reads block without a socket timeout (one {@code read} system call, as a C server makes; a timed
+ * read costs a non-blocking try, a {@code poll} and another read whenever the data is not there
+ * yet, which is every time on a keep-alive connection): the child's watch thread calls {@link
+ * #expireIfOverdue} every {@link ChildRuntime#WATCH_MILLIS}, and ends a read past its deadline by
+ * shutting the input down, so the timeout is kept within that much.
  *
  * <p>Stopping: once the job has answered and the client has sent nothing since, the connection is
  * between requests (an idle keep-alive connection). If the child is stopping there, the next read
@@ -27,6 +33,13 @@ final class ReadDeadline {
   private long deadlineNanos;
   private boolean answered;
   private volatile boolean waitingBetweenRequests;
+
+  /**
+   * The deadline of the read in progress, 0 when none, {@link #EXPIRED} once the watcher cut it.
+   */
+  private final AtomicLong reading = new AtomicLong();
+
+  private static final long EXPIRED = Long.MIN_VALUE;
 
   ReadDeadline(Socket socket, long timeoutMillis, BooleanSupplier stopping) {
     this.socket = socket;
@@ -68,8 +81,35 @@ final class ReadDeadline {
       throw new SocketTimeoutException(
           "read timeout of " + timeoutNanos / 1_000_000 + " ms passed without a complete request");
     }
-    socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
+    // Never 0, the "no read" mark (a deadline that happens to be 0 on the nanoTime clock).
+    reading.set(deadlineNanos == 0 ? 1 : deadlineNanos);
     return 0;
+  }
+
+  /** After every read: a read the watcher cut is a timeout, whatever it returned. */
+  private void readDone() throws SocketTimeoutException {
+    waitingBetweenRequests = false;
+    if (reading.getAndSet(0) == EXPIRED) {
+      throw new SocketTimeoutException(
+          "read timeout of " + timeoutNanos / 1_000_000 + " ms passed without a complete request");
+    }
+  }
+
+  /**
+   * Called by the child's watch thread: if a read is blocked past its deadline, ends it (the read
+   * then throws {@link SocketTimeoutException}).
+   */
+  void expireIfOverdue(long nowNanos) {
+    long deadline = reading.get();
+    if (deadline != 0 && deadline != EXPIRED && nowNanos - deadline >= 0) {
+      if (reading.compareAndSet(deadline, EXPIRED)) {
+        try {
+          socket.shutdownInput();
+        } catch (IOException e) {
+          // already closed
+        }
+      }
+    }
   }
 
   private int afterRead(int n) {
@@ -91,7 +131,7 @@ final class ReadDeadline {
         try {
           b = in.read();
         } finally {
-          waitingBetweenRequests = false;
+          readDone();
         }
         if (b >= 0) {
           answered = false;
@@ -111,7 +151,7 @@ final class ReadDeadline {
         try {
           n = in.read(b, off, len);
         } finally {
-          waitingBetweenRequests = false;
+          readDone();
         }
         return afterRead(n);
       }

@@ -75,6 +75,14 @@ final class Worker implements Runnable {
     }
   }
 
+  /** From the child's watch thread: ends this worker's read if it is blocked past its deadline. */
+  void expireIfOverdue(long nowNanos) {
+    AcceptedConnection c = current;
+    if (c != null) {
+      c.expireIfOverdue(nowNanos);
+    }
+  }
+
   /** The child is stopping: end this worker's conversation if it waits between requests. */
   void cutIfIdle() {
     AcceptedConnection c = current;

@@ -148,6 +148,24 @@ final class ServeCommand implements Callable<Integer> {
   double gracefulTimeout;
 
   @Option(
+      names = "--start-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "60",
+      description =
+          "How long the children may take to accept at start, and a new child at any time, before"
+              + " the start fails or the child is killed (default: ${DEFAULT-VALUE}).")
+  double startTimeout;
+
+  @Option(
+      names = "--backlog",
+      paramLabel = "N",
+      defaultValue = "511",
+      description =
+          "The listening socket's accept queue (capped by net.core.somaxconn; default:"
+              + " ${DEFAULT-VALUE}).")
+  int backlog;
+
+  @Option(
       names = "--daemon",
       description =
           "Detach: new session, cwd /, output to --log-file or /dev/null; returns once ready.")
@@ -257,6 +275,8 @@ final class ServeCommand implements Callable<Integer> {
           .jobTimeout(jobTimeout == 0 ? Duration.ZERO : seconds("--job-timeout", jobTimeout))
           .maxCallsPerChild(maxCalls)
           .gracefulTimeout(seconds("--graceful-timeout", gracefulTimeout))
+          .startTimeout(seconds("--start-timeout", startTimeout))
+          .backlog(backlog)
           .daemon(daemon)
           .pidFile(pidFile)
           .logFile(logFile)

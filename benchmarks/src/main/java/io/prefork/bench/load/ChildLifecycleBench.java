@@ -121,7 +121,7 @@ public final class ChildLifecycleBench {
         awaitIdle(d, i + 1, 120_000);
         record(d, startup);
       }
-      Thread.sleep(1000); // let the last one settle (its first GC, JIT threads idle)
+      Thread.sleep(3000); // let the last one settle (its first GC, JIT threads idle)
       long[] ms = startup.values().stream().mapToLong(Long::longValue).sorted().toArray();
       List<long[]> mem = new ArrayList<>();
       for (int pid : startup.keySet()) {
