@@ -22,6 +22,7 @@ public interface ChildJob {
    * Called once per child before it accepts its first connection.
    *
    * @throws Exception to refuse to start; the child exits and the failure is reported
+   * @param context this child: its index, generation, worker threads, the master's pid
    */
   default void open(ChildContext context) throws Exception {}
 
@@ -31,9 +32,14 @@ public interface ChildJob {
    * meanwhile.
    *
    * @throws Exception for any failure; it is logged and the connection closed
+   * @param connection the accepted connection; closed by prefork when this returns
    */
   void handle(Connection connection) throws Exception;
 
-  /** Called once when the child exits after serving; release what {@link #open} acquired. */
+  /**
+   * Called once when the child exits after serving; release what {@link #open} acquired.
+   *
+   * @throws Exception anything: it is logged, and the child exits all the same
+   */
   default void close() throws Exception {}
 }

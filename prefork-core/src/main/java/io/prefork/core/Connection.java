@@ -16,18 +16,18 @@ import java.nio.channels.SocketChannel;
  */
 public interface Connection {
 
-  /** The connection's input, with the read timeout applied. */
+  /** {@return the connection's input, with the read timeout applied} */
   InputStream input();
 
-  /** The connection's output; each write restarts the read deadline. */
+  /** {@return the connection's output; each write restarts the read deadline} */
   OutputStream output();
 
-  /** The underlying blocking channel, for jobs that want NIO buffers (no read timeout). */
+  /** {@return the underlying blocking channel, for jobs that want NIO buffers (no read timeout)} */
   SocketChannel channel();
 
-  /** The client's address. */
+  /** {@return the client's address} */
   InetSocketAddress remoteAddress();
 
-  /** The server's address this connection arrived at. */
+  /** {@return the server's address this connection arrived at} */
   InetSocketAddress localAddress();
 }

@@ -42,6 +42,8 @@ public final class ControlHandle implements AutoCloseable {
    *
    * @throws PreforkException when there is no server at the key, the segment is not a prefork table
    *     of this user, or its master is gone
+   * @param shmKey the System V key of the server's status table
+   * @return a handle on that server; close it when done
    */
   public static ControlHandle attach(int shmKey) {
     ControlPort port;
@@ -107,12 +109,12 @@ public final class ControlHandle implements AutoCloseable {
     return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
 
-  /** The key of the server's table. */
+  /** {@return the key of the server's table} */
   public int shmKey() {
     return shmKey;
   }
 
-  /** The master's pid. */
+  /** {@return the master's pid} */
   public int masterPid() {
     return masterPid;
   }
@@ -134,6 +136,7 @@ public final class ControlHandle implements AutoCloseable {
    * JVM).
    *
    * @return true if it was gone within the timeout
+   * @param timeout how long to wait at most
    */
   public boolean waitDown(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -156,7 +159,7 @@ public final class ControlHandle implements AutoCloseable {
     post(Command.REMOVE_CHILD);
   }
 
-  /** The server's status now. The values are point-in-time and may change at once. */
+  /** {@return the server's status now} The values are point-in-time and may change at once. */
   public ServerStatus status() {
     return ServerStatus.of(port.snapshot());
   }
@@ -165,6 +168,7 @@ public final class ControlHandle implements AutoCloseable {
    * Waits until the master process has exited or removed its table.
    *
    * @return false if the timeout passed first
+   * @param timeout how long to wait at most
    */
   public boolean awaitGone(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -7,12 +7,21 @@ package io.prefork.core;
 public class PreforkException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  /** An error with a message that says what went wrong and what to do. */
+  /**
+   * An error with a message that says what went wrong and what to do.
+   *
+   * @param message what went wrong and what to do
+   */
   public PreforkException(String message) {
     super(message);
   }
 
-  /** An error caused by another one. */
+  /**
+   * An error caused by another one.
+   *
+   * @param message what went wrong and what to do
+   * @param cause the error behind it
+   */
   public PreforkException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -43,7 +43,11 @@ public final class PreforkServer implements AutoCloseable {
     this.config = config;
   }
 
-  /** A builder with the defaults documented on each of its methods. */
+  /**
+   * A builder with the defaults documented on each of its methods.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -150,7 +154,7 @@ public final class PreforkServer implements AutoCloseable {
     }
   }
 
-  /** The port the server listens on (useful after binding port 0). */
+  /** {@return the port the server listens on (useful after binding port 0)} */
   public int port() {
     return running().port();
   }
@@ -160,6 +164,7 @@ public final class PreforkServer implements AutoCloseable {
    * metricsPort(0)}), or -1 when metrics are off.
    *
    * @throws IllegalStateException if metrics are on and the server is not started
+   * @return the port of the Prometheus endpoint, or -1 when metrics are off
    */
   public int metricsPort() {
     if (!config.metrics()) {
@@ -169,17 +174,17 @@ public final class PreforkServer implements AutoCloseable {
     return metrics.port();
   }
 
-  /** The address the server listens on. */
+  /** {@return the address the server listens on} */
   public InetAddress address() {
     return running().address();
   }
 
-  /** The key of the server's shared status table. */
+  /** {@return the key of the server's shared status table} */
   public int shmKey() {
     return config.shmKey();
   }
 
-  /** The pid of the master: this JVM. */
+  /** {@return the pid of the master: this JVM} */
   public long pid() {
     return ProcessHandle.current().pid();
   }
@@ -188,6 +193,7 @@ public final class PreforkServer implements AutoCloseable {
    * The server's status now, read from its shared table. Values are point-in-time.
    *
    * @throws IllegalStateException if the server is not running
+   * @return the server's status now, read from its shared table
    */
   public ServerStatus status() {
     return running().status();
@@ -198,13 +204,21 @@ public final class PreforkServer implements AutoCloseable {
     running().request(command);
   }
 
-  /** A control handle on this server, as another process would attach it. Close it when done. */
+  /**
+   * A control handle on this server, as another process would attach it. Close it when done.
+   *
+   * @return a control handle on this server, as another process would attach it
+   */
   public ControlHandle control() {
     running();
     return ControlHandle.attach(config.shmKey());
   }
 
-  /** True from a successful {@link #start()} until the master has stopped. */
+  /**
+   * True from a successful {@link #start()} until the master has stopped.
+   *
+   * @return whether the master runs
+   */
   public boolean isRunning() {
     Supervisor s = supervisor;
     return s != null && !s.isTerminated();
@@ -213,13 +227,20 @@ public final class PreforkServer implements AutoCloseable {
   /**
    * Why the server stopped on its own, if it did: a job that cannot start in any child, or a
    * failure of the master itself. Empty while running and after a requested stop.
+   *
+   * @return why the server stopped on its own, if it did: a job that cannot start in any child, or
+   *     a failure of the master itself
    */
   public java.util.Optional<String> failure() {
     Supervisor s = supervisor;
     return s == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(s.failure());
   }
 
-  /** Waits until the master has stopped: children gone, table removed, socket closed. */
+  /**
+   * Waits until the master has stopped: children gone, table removed, socket closed.
+   *
+   * @throws InterruptedException if this thread is interrupted while waiting
+   */
   public void awaitTermination() throws InterruptedException {
     running().awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
   }
@@ -228,6 +249,8 @@ public final class PreforkServer implements AutoCloseable {
    * Waits until the master has stopped, at most {@code timeout}.
    *
    * @return true if it stopped, false if the timeout passed first
+   * @param timeout how long to wait at most
+   * @throws InterruptedException if this thread is interrupted while waiting
    */
   public boolean awaitTermination(Duration timeout) throws InterruptedException {
     return running().awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -297,31 +320,56 @@ public final class PreforkServer implements AutoCloseable {
 
     private Builder() {}
 
-    /** The address to listen on: a host name or literal. Default {@code 0.0.0.0} (all IPv4). */
+    /**
+     * The address to listen on: a host name or literal. Default {@code 0.0.0.0} (all IPv4).
+     *
+     * @param address the address to listen on: a host name or literal
+     * @return this builder
+     */
     public Builder bindAddress(String address) {
       this.bindAddress = address;
       return this;
     }
 
-    /** The TCP port; 0 picks a free one (read it with {@link #port()}). Default 0. */
+    /**
+     * The TCP port; 0 picks a free one (read it with {@link #port()}). Default 0.
+     *
+     * @param port the TCP port; 0 picks a free one (read it with {@link PreforkServer#port()})
+     * @return this builder
+     */
     public Builder port(int port) {
       this.port = port;
       return this;
     }
 
-    /** The accept queue's limit (the kernel caps it at net.core.somaxconn). Default 511. */
+    /**
+     * The accept queue's limit (the kernel caps it at net.core.somaxconn). Default 511.
+     *
+     * @param backlog the accept queue's limit (the kernel caps it at net.core.somaxconn)
+     * @return this builder
+     */
     public Builder backlog(int backlog) {
       this.backlog = backlog;
       return this;
     }
 
-    /** Children started at once and always kept. Default 4. */
+    /**
+     * Children started at once and always kept. Default 4.
+     *
+     * @param minChildren children started at once and always kept
+     * @return this builder
+     */
     public Builder minChildren(int minChildren) {
       this.minChildren = minChildren;
       return this;
     }
 
-    /** The most children the pool grows to when all are busy. Default 16. */
+    /**
+     * The most children the pool grows to when all are busy. Default 16.
+     *
+     * @param maxChildren the most children the pool grows to when all are busy
+     * @return this builder
+     */
     public Builder maxChildren(int maxChildren) {
       this.maxChildren = maxChildren;
       return this;
@@ -330,6 +378,10 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * Worker threads per child, each accepting and serving one connection at a time with its own
      * slot in the table (httpd's worker MPM). Default 1: one connection per child, as in prefork.
+     *
+     * @param threadsPerChild worker threads per child, each accepting and serving one connection at
+     *     a time with its own slot in the table (httpd's worker MPM)
+     * @return this builder
      */
     public Builder threadsPerChild(int threadsPerChild) {
       this.threadsPerChild = threadsPerChild;
@@ -339,6 +391,9 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * Idle workers to keep at least: when fewer are idle, children are spawned, 1, 2, 4 ... per
      * tick (50 ms) up to 8, within maxChildren. Default 1: grow as soon as every worker is busy.
+     *
+     * @param minSpare idle workers to keep at least
+     * @return this builder
      */
     public Builder minSpare(int minSpare) {
       this.minSpare = minSpare;
@@ -348,6 +403,10 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * Idle workers to keep at most: while more stay idle, one idle child retires per second, never
      * below minChildren. Default: {@code max(minSpare + 1, minChildren)} workers.
+     *
+     * @param maxSpare idle workers to keep at most: while more stay idle, one idle child retires
+     *     per second, never below minChildren
+     * @return this builder
      */
     public Builder maxSpare(int maxSpare) {
       this.maxSpare = maxSpare;
@@ -358,6 +417,10 @@ public final class PreforkServer implements AutoCloseable {
      * The hung-job watchdog: a child busy on one connection longer than this gets a thread dump
      * (SIGQUIT) and, a second later, is killed and replaced. Default {@link Duration#ZERO}: off,
      * since only the application knows how long a conversation may last.
+     *
+     * @param jobTimeout the hung-job watchdog: a child busy on one connection longer than this gets
+     *     a thread dump (SIGQUIT) and, a second later, is killed and replaced
+     * @return this builder
      */
     public Builder jobTimeout(Duration jobTimeout) {
       this.jobTimeout = jobTimeout;
@@ -367,6 +430,10 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * Recycling: a child that accepted this many connections is replaced (the replacement accepts
      * before the old child leaves). Default 0: never.
+     *
+     * @param maxCallsPerChild recycling: a child that accepted this many connections is replaced
+     *     (the replacement accepts before the old child leaves)
+     * @return this builder
      */
     public Builder maxCallsPerChild(long maxCallsPerChild) {
       this.maxCallsPerChild = maxCallsPerChild;
@@ -376,6 +443,10 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * A random 0..jitter added to each child's maxCallsPerChild, so children don't recycle
      * together. Default: a tenth of maxCallsPerChild.
+     *
+     * @param recycleJitter a random 0..jitter added to each child's maxCallsPerChild, so children
+     *     don't recycle together
+     * @return this builder
      */
     public Builder recycleJitter(long recycleJitter) {
       this.recycleJitter = recycleJitter;
@@ -387,6 +458,9 @@ public final class PreforkServer implements AutoCloseable {
      * {@code /}, stdin on /dev/null, output to the log file or /dev/null), waits until that daemon
      * is ready, and exits this JVM with status 0; or throws with the daemon's reason if it could
      * not get ready. In the daemon, start() returns as usual. Default off.
+     *
+     * @param daemon whether {@link PreforkServer#start()} runs the server as a daemon
+     * @return this builder
      */
     public Builder daemon(boolean daemon) {
       this.daemon = daemon;
@@ -396,6 +470,10 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * A file the master writes its pid into once ready, removed when it stops; a live pid in it
      * refuses a second start. Default none.
+     *
+     * @param pidFile a file the master writes its pid into once ready, removed when it stops; a
+     *     live pid in it refuses a second start
+     * @return this builder
      */
     public Builder pidFile(Path pidFile) {
       this.pidFile = pidFile;
@@ -405,6 +483,9 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * In daemon mode, where the daemon's (and its children's) output goes. Default /dev/null.
      * Rejected by {@link #build()} without {@link #daemon(boolean) daemon(true)}.
+     *
+     * @param logFile in daemon mode, where the daemon's (and its children's) output goes
+     * @return this builder
      */
     public Builder logFile(Path logFile) {
       this.logFile = logFile;
@@ -413,8 +494,12 @@ public final class PreforkServer implements AutoCloseable {
 
     /**
      * Where children's output goes: by default (null) the master's log, logger {@code
-     * io.prefork.child}, each line tagged with slot and pid; or, if set, one file per slot in this
-     * directory ({@code child-<slot>.log}), lines tagged with the pid.
+     * io.prefork.child}, each line tagged with slot and pid; or, if set, one file per child in this
+     * directory, {@code child-<index>.log} by the child's index in the pool (a replacement reuses
+     * its index, so its file), lines tagged with slots and pid.
+     *
+     * @param directory a writable directory, or null for the master's log
+     * @return this builder
      */
     public Builder childLogDirectory(Path directory) {
       this.childLogDirectory = directory;
@@ -443,13 +528,22 @@ public final class PreforkServer implements AutoCloseable {
      * port; 0 picks a free one (read it with {@link PreforkServer#metricsPort()}). Needs {@code
      * io.prometheus:prometheus-metrics-core} and {@code prometheus-metrics-exporter-httpserver}
      * (1.x) on the class path: prefork-core declares them optional. Default -1: off.
+     *
+     * @param metricsPort serves Prometheus metrics (text exposition format) over HTTP at /metrics
+     *     on this port; 0 picks a free one (read it with {@link PreforkServer#metricsPort()})
+     * @return this builder
      */
     public Builder metricsPort(int metricsPort) {
       this.metricsPort = metricsPort;
       return this;
     }
 
-    /** The address the metrics endpoint binds. Default {@code 0.0.0.0}. */
+    /**
+     * The address the metrics endpoint binds. Default {@code 0.0.0.0}.
+     *
+     * @param metricsAddress the address the metrics endpoint binds
+     * @return this builder
+     */
     public Builder metricsAddress(String metricsAddress) {
       this.metricsAddress = metricsAddress;
       return this;
@@ -458,25 +552,45 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * Registers an MXBean {@code io.prefork:type=PreforkServer,shmKey=0x...} with the status and
      * the operations restart, waitDown and forceDown. Default on.
+     *
+     * @param jmx registers an MXBean io.prefork:type=PreforkServer,shmKey=0x
+     * @return this builder
      */
     public Builder jmx(boolean jmx) {
       this.jmx = jmx;
       return this;
     }
 
-    /** The System V key of the shared status table; required, unique per server on the host. */
+    /**
+     * The System V key of the shared status table; required, unique per server on the host.
+     *
+     * @param shmKey the System V key of the shared status table; required, unique per server on the
+     *     host
+     * @return this builder
+     */
     public Builder shmKey(int shmKey) {
       this.shmKey = shmKey;
       return this;
     }
 
-    /** The job each child runs; required. It needs a public no-argument constructor. */
+    /**
+     * The job each child runs; required. It needs a public no-argument constructor.
+     *
+     * @param jobClass the job each child runs; required
+     * @return this builder
+     */
     public Builder job(Class<? extends ChildJob> jobClass) {
       this.jobClassName = jobClass.getName();
       return this;
     }
 
-    /** The job by class name, loaded in each child from the child class path; required. */
+    /**
+     * The job by class name, loaded in each child from the child class path; required.
+     *
+     * @param jobClassName the job by class name, loaded in each child from the child class path;
+     *     required
+     * @return this builder
+     */
     public Builder job(String jobClassName) {
       this.jobClassName = jobClassName;
       return this;
@@ -485,6 +599,10 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * Extra JVM options for the children, after prefork's lean defaults, so they win where they
      * repeat one (e.g. {@code -Xmx256m}).
+     *
+     * @param options extra JVM options for the children, after prefork's lean defaults, so they win
+     *     where they repeat one (e.g
+     * @return this builder
      */
     public Builder childJvmOptions(List<String> options) {
       this.childJvmOptions.clear();
@@ -492,13 +610,23 @@ public final class PreforkServer implements AutoCloseable {
       return this;
     }
 
-    /** The {@code java} that runs the children. Default: this JVM's. */
+    /**
+     * The {@code java} that runs the children. Default: this JVM's.
+     *
+     * @param javaExecutable the java that runs the children
+     * @return this builder
+     */
     public Builder javaExecutable(Path javaExecutable) {
       this.javaExecutable = javaExecutable;
       return this;
     }
 
-    /** The children's class path. Default: this JVM's {@code java.class.path}. */
+    /**
+     * The children's class path. Default: this JVM's {@code java.class.path}.
+     *
+     * @param childClassPath the children's class path
+     * @return this builder
+     */
     public Builder childClassPath(String childClassPath) {
       this.childClassPath = childClassPath;
       return this;
@@ -508,13 +636,22 @@ public final class PreforkServer implements AutoCloseable {
      * How long a client may take to send what the job waits for, counted from the accept or the
      * job's last write; see {@link Connection}. Kept within 100 ms (the child checks its workers'
      * reads that often). Default 10 s.
+     *
+     * @param readTimeout how long a client may take to send what the job waits for, counted from
+     *     the accept or the job's last write; see Connection
+     * @return this builder
      */
     public Builder readTimeout(Duration readTimeout) {
       this.readTimeout = readTimeout;
       return this;
     }
 
-    /** How long a wait-down waits for busy children before killing them. Default 30 s. */
+    /**
+     * How long a wait-down waits for busy children before killing them. Default 30 s.
+     *
+     * @param gracefulTimeout how long a wait-down waits for busy children before killing them
+     * @return this builder
+     */
     public Builder gracefulTimeout(Duration gracefulTimeout) {
       this.gracefulTimeout = gracefulTimeout;
       return this;
@@ -524,6 +661,11 @@ public final class PreforkServer implements AutoCloseable {
      * How long {@link #start()} waits for {@code minChildren} to accept; later, how long any new
      * child may take to accept before it is killed (and a restart it belongs to aborted). Default
      * 60 s.
+     *
+     * @param startTimeout how long {@link PreforkServer#start()} waits for minChildren to accept;
+     *     later, how long any new child may take to accept before it is killed (and a restart it
+     *     belongs to aborted)
+     * @return this builder
      */
     public Builder startTimeout(Duration startTimeout) {
       this.startTimeout = startTimeout;
@@ -534,6 +676,10 @@ public final class PreforkServer implements AutoCloseable {
      * Whether the master handles SIGTERM and SIGINT (wait-down), SIGHUP (restart), SIGTTIN and
      * SIGTTOU (one child more or less). Off by default: an embedding application may own its
      * signals. The example daemon turns it on.
+     *
+     * @param handleSignals whether the master handles SIGTERM and SIGINT (wait-down), SIGHUP
+     *     (restart), SIGTTIN and SIGTTOU (one child more or less)
+     * @return this builder
      */
     public Builder handleSignals(boolean handleSignals) {
       this.handleSignals = handleSignals;
@@ -544,6 +690,7 @@ public final class PreforkServer implements AutoCloseable {
      * Checks every value and makes the server (not started).
      *
      * @throws IllegalArgumentException naming the value at fault and what is expected
+     * @return checks every value and makes the server (not started)
      */
     public PreforkServer build() {
       if (port < 0 || port > 65_535) {

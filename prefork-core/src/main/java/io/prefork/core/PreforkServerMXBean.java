@@ -14,61 +14,69 @@ package io.prefork.core;
  * at once.
  */
 public interface PreforkServerMXBean {
-  /** The master's pid. */
+  /** {@return the master's pid} */
   int getMasterPid();
 
-  /** How long the master has run, in milliseconds. */
+  /** {@return how long the master has run, in milliseconds} */
   long getUptime();
 
-  /** The current generation (1 at the start, one more per restart). */
+  /** {@return the current generation (1 at the start, one more per restart)} */
   long getGeneration();
 
-  /** What the master is doing: STARTING, RUNNING, RESTARTING, STOPPING or FORCE_STOPPING. */
+  /**
+   * What the master is doing: STARTING, RUNNING, RESTARTING, STOPPING or FORCE_STOPPING.
+   *
+   * @return the master's state's name
+   */
   String getState();
 
-  /** The listening address, e.g. {@code 0.0.0.0} or {@code ::}. */
+  /**
+   * The listening address, e.g. {@code 0.0.0.0} or {@code ::}.
+   *
+   * @return the listening address
+   */
   String getListenAddress();
 
-  /** The listening port. */
+  /** {@return the listening port} */
   int getListenPort();
 
-  /** Connections waiting in the accept queue, as the kernel last reported it. */
+  /** {@return connections waiting in the accept queue, as the kernel last reported it} */
   int getListenQueue();
 
-  /** The accept queue's limit. */
+  /** {@return the accept queue's limit} */
   int getListenBacklog();
 
-  /** Workers waiting in accept. */
+  /** {@return workers waiting in accept} */
   int getIdleWorkers();
 
-  /** Workers serving a connection. */
+  /** {@return workers serving a connection} */
   int getBusyWorkers();
 
-  /** Child processes in the pool, starting and leaving ones included. */
+  /** {@return child processes in the pool, starting and leaving ones included} */
   int getChildren();
 
-  /** The most children the pool grows to. */
+  /** {@return the most children the pool grows to} */
   int getMaxChildren();
 
-  /** The children always kept. */
+  /** {@return the children always kept} */
   int getMinChildren();
 
-  /** Worker threads (slots) per child. */
+  /** {@return worker threads (slots) per child} */
   int getThreadsPerChild();
 
-  /** Connections accepted since the start, by children alive or gone. */
+  /** {@return connections accepted since the start, by children alive or gone} */
   long getTotalCalls();
 
-  /** Connections accepted per second over the master's last rate interval (about 1 s). */
+  /** {@return connections accepted per second over the master's last rate interval (about 1 s)} */
   double getCallsPerSecond();
 
-  /** Children spawned since the start. */
+  /** {@return children spawned since the start} */
   long getSpawns();
 
-  /** Children that died without being asked to. */
+  /** {@return children that died without being asked to} */
   long getCrashes();
 
-  /** Restarts completed. */
+  /** {@return restarts completed} */
   long getRestarts();
 
   /** Replaces every child by one of a new generation; the socket stays open (like SIGHUP). */

@@ -97,17 +97,22 @@ public record ServerStatus(
         now);
   }
 
-  /** Workers in this state. */
+  /**
+   * Workers in this state.
+   *
+   * @param state the state to count
+   * @return workers in this state
+   */
   public long count(SlotState state) {
     return workers.stream().filter(w -> w.state() == state).count();
   }
 
-  /** Child processes (distinct pids) in the pool. */
+  /** {@return child processes (distinct pids) in the pool} */
   public long children() {
     return workers.stream().mapToInt(WorkerStatus::pid).filter(p -> p > 0).distinct().count();
   }
 
-  /** Connections accepted by the workers now in the pool. */
+  /** {@return connections accepted by the workers now in the pool} */
   public long poolCalls() {
     return workers.stream().mapToLong(WorkerStatus::calls).sum();
   }

@@ -33,7 +33,7 @@ public final class HelloHttpJob implements ChildJob {
   private static final ThreadLocal<byte[]> BUFFER =
       ThreadLocal.withInitial(() -> new byte[MAX_REQUEST]);
 
-  /** The exact bytes of every response. */
+  /** {@return the exact bytes of every response} */
   public static byte[] response() {
     return RESPONSE.clone();
   }

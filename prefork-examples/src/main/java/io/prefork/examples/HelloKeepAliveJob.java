@@ -47,12 +47,12 @@ public final class HelloKeepAliveJob implements ChildJob {
         .getBytes(StandardCharsets.US_ASCII);
   }
 
-  /** The exact bytes of a response that keeps the connection open. */
+  /** {@return the exact bytes of a response that keeps the connection open} */
   public static byte[] keepAliveResponse() {
     return KEEP.clone();
   }
 
-  /** The exact bytes of the last response on a connection. */
+  /** {@return the exact bytes of the last response on a connection} */
   public static byte[] closeResponse() {
     return CLOSE.clone();
   }
@@ -97,6 +97,11 @@ public final class HelloKeepAliveJob implements ChildJob {
   /**
    * The index just past the blank line ending the headers ({@code \r\n\r\n} or {@code \n\n}) in
    * {@code buf[from, to)}, or -1.
+   *
+   * @param buf the bytes received
+   * @param from where to start looking
+   * @param to where to stop (exclusive)
+   * @return the index after the headers' end, or -1 if they have not ended yet
    */
   public static int headerEnd(byte[] buf, int from, int to) {
     int lineFeeds = 0;
@@ -116,6 +121,10 @@ public final class HelloKeepAliveJob implements ChildJob {
   /**
    * Whether the request in {@code buf[0, end)} lets the connection stay open: HTTP/1.1 unless it
    * says {@code Connection: close}; HTTP/1.0 only with {@code Connection: keep-alive}.
+   *
+   * @param buf the request's bytes
+   * @param end the index just past its headers
+   * @return true if the connection stays open after the answer
    */
   public static boolean keepAlive(byte[] buf, int end) {
     int lineEnd = indexOf(buf, (byte) '\n', 0, end);

@@ -30,7 +30,11 @@ import picocli.CommandLine.ParameterException;
     subcommands = {ServeCommand.class, CtlCommand.class})
 public final class PreforkExample {
 
-  /** Runs the command line and exits with its status. */
+  /**
+   * Runs the command line and exits with its status.
+   *
+   * @param args {@code serve ...} or {@code ctl ...}; {@code --help} lists them
+   */
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
