@@ -6,8 +6,7 @@ public interface ChildContext {
   /**
    * The child's index in the pool (0-based; a replacement reuses the index of the one it replaces).
    *
-   * @return the child's index in the pool (0-based; a replacement reuses the index of the one it
-   *     replaces)
+   * @return the child's index in the pool
    */
   int childIndex();
 

@@ -21,8 +21,8 @@ public interface ChildJob {
   /**
    * Called once per child before it accepts its first connection.
    *
+   * @param context what the job may know about this child
    * @throws Exception to refuse to start; the child exits and the failure is reported
-   * @param context this child: its index, generation, worker threads, the master's pid
    */
   default void open(ChildContext context) throws Exception {}
 
@@ -31,8 +31,8 @@ public interface ChildJob {
    * for a whole conversation (keep-alive, a line protocol); the worker serves no other connection
    * meanwhile.
    *
-   * @throws Exception for any failure; it is logged and the connection closed
    * @param connection the accepted connection; closed by prefork when this returns
+   * @throws Exception for any failure; it is logged and the connection closed
    */
   void handle(Connection connection) throws Exception;
 

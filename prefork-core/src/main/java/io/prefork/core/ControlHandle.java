@@ -40,10 +40,10 @@ public final class ControlHandle implements AutoCloseable {
   /**
    * Attaches the server whose table has this key.
    *
-   * @throws PreforkException when there is no server at the key, the segment is not a prefork table
-   *     of this user, or its master is gone
    * @param shmKey the System V key of the server's status table
    * @return a handle on that server; close it when done
+   * @throws PreforkException when there is no server at the key, the segment is not a prefork table
+   *     of this user, or its master is gone
    */
   public static ControlHandle attach(int shmKey) {
     ControlPort port;
@@ -135,8 +135,8 @@ public final class ControlHandle implements AutoCloseable {
    * Wait-down, then waits until the master is gone (or has removed its table, for a master in this
    * JVM).
    *
-   * @return true if it was gone within the timeout
    * @param timeout how long to wait at most
+   * @return true if it was gone within the timeout
    */
   public boolean waitDown(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -167,8 +167,8 @@ public final class ControlHandle implements AutoCloseable {
   /**
    * Waits until the master process has exited or removed its table.
    *
-   * @return false if the timeout passed first
    * @param timeout how long to wait at most
+   * @return false if the timeout passed first
    */
   public boolean awaitGone(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();

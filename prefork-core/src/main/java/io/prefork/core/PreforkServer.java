@@ -163,8 +163,8 @@ public final class PreforkServer implements AutoCloseable {
    * The port of the Prometheus endpoint (useful after {@link Builder#metricsPort(int)
    * metricsPort(0)}), or -1 when metrics are off.
    *
+   * @return the endpoint's port, or -1 when metrics are off
    * @throws IllegalStateException if metrics are on and the server is not started
-   * @return the port of the Prometheus endpoint, or -1 when metrics are off
    */
   public int metricsPort() {
     if (!config.metrics()) {
@@ -192,8 +192,8 @@ public final class PreforkServer implements AutoCloseable {
   /**
    * The server's status now, read from its shared table. Values are point-in-time.
    *
+   * @return the server's status now
    * @throws IllegalStateException if the server is not running
-   * @return the server's status now, read from its shared table
    */
   public ServerStatus status() {
     return running().status();
@@ -207,7 +207,8 @@ public final class PreforkServer implements AutoCloseable {
   /**
    * A control handle on this server, as another process would attach it. Close it when done.
    *
-   * @return a control handle on this server, as another process would attach it
+   * @return a new handle on this server
+   * @throws IllegalStateException if the server was not started
    */
   public ControlHandle control() {
     running();
@@ -228,8 +229,7 @@ public final class PreforkServer implements AutoCloseable {
    * Why the server stopped on its own, if it did: a job that cannot start in any child, or a
    * failure of the master itself. Empty while running and after a requested stop.
    *
-   * @return why the server stopped on its own, if it did: a job that cannot start in any child, or
-   *     a failure of the master itself
+   * @return the reason, or empty
    */
   public java.util.Optional<String> failure() {
     Supervisor s = supervisor;
@@ -248,8 +248,8 @@ public final class PreforkServer implements AutoCloseable {
   /**
    * Waits until the master has stopped, at most {@code timeout}.
    *
-   * @return true if it stopped, false if the timeout passed first
    * @param timeout how long to wait at most
+   * @return true if it stopped, false if the timeout passed first
    * @throws InterruptedException if this thread is interrupted while waiting
    */
   public boolean awaitTermination(Duration timeout) throws InterruptedException {
@@ -334,7 +334,7 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * The TCP port; 0 picks a free one (read it with {@link #port()}). Default 0.
      *
-     * @param port the TCP port; 0 picks a free one (read it with {@link PreforkServer#port()})
+     * @param port the TCP port, or 0 for a free one
      * @return this builder
      */
     public Builder port(int port) {
@@ -345,7 +345,7 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * The accept queue's limit (the kernel caps it at net.core.somaxconn). Default 511.
      *
-     * @param backlog the accept queue's limit (the kernel caps it at net.core.somaxconn)
+     * @param backlog the accept queue's limit, at least 1
      * @return this builder
      */
     public Builder backlog(int backlog) {
@@ -379,8 +379,7 @@ public final class PreforkServer implements AutoCloseable {
      * Worker threads per child, each accepting and serving one connection at a time with its own
      * slot in the table (httpd's worker MPM). Default 1: one connection per child, as in prefork.
      *
-     * @param threadsPerChild worker threads per child, each accepting and serving one connection at
-     *     a time with its own slot in the table (httpd's worker MPM)
+     * @param threadsPerChild worker threads per child, 1 to 1024
      * @return this builder
      */
     public Builder threadsPerChild(int threadsPerChild) {
@@ -402,10 +401,9 @@ public final class PreforkServer implements AutoCloseable {
 
     /**
      * Idle workers to keep at most: while more stay idle, one idle child retires per second, never
-     * below minChildren. Default: {@code max(minSpare + 1, minChildren)} workers.
+     * below minChildren. Default: {@code max(minSpare + 1, minChildren * threadsPerChild)} workers.
      *
-     * @param maxSpare idle workers to keep at most: while more stay idle, one idle child retires
-     *     per second, never below minChildren
+     * @param maxSpare idle workers to keep at most; more than minSpare
      * @return this builder
      */
     public Builder maxSpare(int maxSpare) {
@@ -418,8 +416,7 @@ public final class PreforkServer implements AutoCloseable {
      * (SIGQUIT) and, a second later, is killed and replaced. Default {@link Duration#ZERO}: off,
      * since only the application knows how long a conversation may last.
      *
-     * @param jobTimeout the hung-job watchdog: a child busy on one connection longer than this gets
-     *     a thread dump (SIGQUIT) and, a second later, is killed and replaced
+     * @param jobTimeout the longest a worker may serve one connection, or zero for no watchdog
      * @return this builder
      */
     public Builder jobTimeout(Duration jobTimeout) {
@@ -431,8 +428,7 @@ public final class PreforkServer implements AutoCloseable {
      * Recycling: a child that accepted this many connections is replaced (the replacement accepts
      * before the old child leaves). Default 0: never.
      *
-     * @param maxCallsPerChild recycling: a child that accepted this many connections is replaced
-     *     (the replacement accepts before the old child leaves)
+     * @param maxCallsPerChild connections after which a child is replaced, or 0 for never
      * @return this builder
      */
     public Builder maxCallsPerChild(long maxCallsPerChild) {
@@ -444,8 +440,7 @@ public final class PreforkServer implements AutoCloseable {
      * A random 0..jitter added to each child's maxCallsPerChild, so children don't recycle
      * together. Default: a tenth of maxCallsPerChild.
      *
-     * @param recycleJitter a random 0..jitter added to each child's maxCallsPerChild, so children
-     *     don't recycle together
+     * @param recycleJitter the most added to a child's maxCallsPerChild, at least 0
      * @return this builder
      */
     public Builder recycleJitter(long recycleJitter) {
@@ -471,8 +466,7 @@ public final class PreforkServer implements AutoCloseable {
      * A file the master writes its pid into once ready, removed when it stops; a live pid in it
      * refuses a second start. Default none.
      *
-     * @param pidFile a file the master writes its pid into once ready, removed when it stops; a
-     *     live pid in it refuses a second start
+     * @param pidFile the pid file's path
      * @return this builder
      */
     public Builder pidFile(Path pidFile) {
@@ -484,7 +478,7 @@ public final class PreforkServer implements AutoCloseable {
      * In daemon mode, where the daemon's (and its children's) output goes. Default /dev/null.
      * Rejected by {@link #build()} without {@link #daemon(boolean) daemon(true)}.
      *
-     * @param logFile in daemon mode, where the daemon's (and its children's) output goes
+     * @param logFile the daemon's log file
      * @return this builder
      */
     public Builder logFile(Path logFile) {
@@ -529,8 +523,7 @@ public final class PreforkServer implements AutoCloseable {
      * io.prometheus:prometheus-metrics-core} and {@code prometheus-metrics-exporter-httpserver}
      * (1.x) on the class path: prefork-core declares them optional. Default -1: off.
      *
-     * @param metricsPort serves Prometheus metrics (text exposition format) over HTTP at /metrics
-     *     on this port; 0 picks a free one (read it with {@link PreforkServer#metricsPort()})
+     * @param metricsPort the endpoint's port, 0 for a free one, or -1 for no endpoint
      * @return this builder
      */
     public Builder metricsPort(int metricsPort) {
@@ -553,7 +546,7 @@ public final class PreforkServer implements AutoCloseable {
      * Registers an MXBean {@code io.prefork:type=PreforkServer,shmKey=0x...} with the status and
      * the operations restart, waitDown and forceDown. Default on.
      *
-     * @param jmx registers an MXBean io.prefork:type=PreforkServer,shmKey=0x
+     * @param jmx whether to register the MXBean
      * @return this builder
      */
     public Builder jmx(boolean jmx) {
@@ -564,8 +557,7 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * The System V key of the shared status table; required, unique per server on the host.
      *
-     * @param shmKey the System V key of the shared status table; required, unique per server on the
-     *     host
+     * @param shmKey the table's System V key; not 0 (IPC_PRIVATE)
      * @return this builder
      */
     public Builder shmKey(int shmKey) {
@@ -587,8 +579,7 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * The job by class name, loaded in each child from the child class path; required.
      *
-     * @param jobClassName the job by class name, loaded in each child from the child class path;
-     *     required
+     * @param jobClassName the job class's binary name
      * @return this builder
      */
     public Builder job(String jobClassName) {
@@ -600,8 +591,7 @@ public final class PreforkServer implements AutoCloseable {
      * Extra JVM options for the children, after prefork's lean defaults, so they win where they
      * repeat one (e.g. {@code -Xmx256m}).
      *
-     * @param options extra JVM options for the children, after prefork's lean defaults, so they win
-     *     where they repeat one (e.g
+     * @param options the options, none blank; they replace any set before
      * @return this builder
      */
     public Builder childJvmOptions(List<String> options) {
@@ -637,8 +627,7 @@ public final class PreforkServer implements AutoCloseable {
      * job's last write; see {@link Connection}. Kept within 100 ms (the child checks its workers'
      * reads that often). Default 10 s.
      *
-     * @param readTimeout how long a client may take to send what the job waits for, counted from
-     *     the accept or the job's last write; see Connection
+     * @param readTimeout the read timeout, positive
      * @return this builder
      */
     public Builder readTimeout(Duration readTimeout) {
@@ -662,9 +651,7 @@ public final class PreforkServer implements AutoCloseable {
      * child may take to accept before it is killed (and a restart it belongs to aborted). Default
      * 60 s.
      *
-     * @param startTimeout how long {@link PreforkServer#start()} waits for minChildren to accept;
-     *     later, how long any new child may take to accept before it is killed (and a restart it
-     *     belongs to aborted)
+     * @param startTimeout the start timeout, positive
      * @return this builder
      */
     public Builder startTimeout(Duration startTimeout) {
@@ -677,8 +664,7 @@ public final class PreforkServer implements AutoCloseable {
      * SIGTTOU (one child more or less). Off by default: an embedding application may own its
      * signals. The example daemon turns it on.
      *
-     * @param handleSignals whether the master handles SIGTERM and SIGINT (wait-down), SIGHUP
-     *     (restart), SIGTTIN and SIGTTOU (one child more or less)
+     * @param handleSignals whether the master handles these signals
      * @return this builder
      */
     public Builder handleSignals(boolean handleSignals) {
@@ -689,8 +675,8 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * Checks every value and makes the server (not started).
      *
+     * @return a new server, not started
      * @throws IllegalArgumentException naming the value at fault and what is expected
-     * @return checks every value and makes the server (not started)
      */
     public PreforkServer build() {
       if (port < 0 || port > 65_535) {
