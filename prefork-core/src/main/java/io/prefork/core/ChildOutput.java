@@ -127,7 +127,7 @@ final class ChildOutput implements AutoCloseable {
     while (!(closing && sources.isEmpty())) {
       Source[] polled = sources.values().toArray(new Source[0]);
       if (polled.length == 0) {
-        sleep(50);
+        idle(50); // close() wakes it
         continue;
       }
       byte[] pollfds = new byte[polled.length * 8];
@@ -135,7 +135,8 @@ final class ChildOutput implements AutoCloseable {
         putInt(pollfds, i * 8, polled[i].fd);
         pollfds[i * 8 + 4] = (byte) Libc.POLLIN;
       }
-      int n = Libc.calls().poll(pollfds, polled.length, 100);
+      // Short while closing: the master waits for this thread before it exits.
+      int n = Libc.calls().poll(pollfds, polled.length, closing ? 5 : 100);
       if (n <= 0) {
         continue;
       }
@@ -271,7 +272,10 @@ final class ChildOutput implements AutoCloseable {
   /** Stops once every child's pipe reached end-of-file, waiting at most a second for that. */
   @Override
   public void close() {
-    closing = true;
+    synchronized (this) {
+      closing = true;
+      notifyAll(); // ends a wait between polls at once
+    }
     try {
       thread.join(1_000);
     } catch (InterruptedException e) {
@@ -286,9 +290,13 @@ final class ChildOutput implements AutoCloseable {
     b[off + 3] = (byte) (v >>> 24);
   }
 
-  private static void sleep(long millis) {
+  /** Waits while there is nothing to poll, until {@link #close()} or {@code millis} pass. */
+  private synchronized void idle(long millis) {
+    if (closing) {
+      return;
+    }
     try {
-      Thread.sleep(millis);
+      wait(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
