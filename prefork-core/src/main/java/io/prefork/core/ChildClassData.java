@@ -54,7 +54,7 @@ final class ChildClassData {
     FAILED
   }
 
-  private final Path java;
+  private final Path javaExecutable;
   private final List<String> jvmOptions;
   private final String classPath;
   private final Path archive;
@@ -65,8 +65,9 @@ final class ChildClassData {
   private Process dump;
   private boolean closed;
 
-  private ChildClassData(Path java, List<String> jvmOptions, String classPath, Path archive) {
-    this.java = java;
+  private ChildClassData(
+      Path javaExecutable, List<String> jvmOptions, String classPath, Path archive) {
+    this.javaExecutable = javaExecutable;
     this.jvmOptions = jvmOptions;
     this.classPath = classPath;
     this.archive = archive;
@@ -189,7 +190,7 @@ final class ChildClassData {
       partial = Files.createTempFile(directory, "prefork-child-", ".jsa.tmp");
       Files.delete(partial); // the JVM creates it; the name is ours
       List<String> command = new ArrayList<>();
-      command.add(java.toString());
+      command.add(javaExecutable.toString());
       command.add("-Xshare:dump");
       command.addAll(jvmOptions);
       command.add("-XX:SharedClassListFile=" + list);

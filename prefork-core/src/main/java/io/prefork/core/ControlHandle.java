@@ -55,31 +55,32 @@ public final class ControlHandle implements AutoCloseable {
       throw new PreforkException("no usable prefork server at " + e.getMessage(), e);
     }
     TableSnapshot s = port.snapshot();
-    if (!alive(s) && pidAlive(s.masterPid())) {
+    boolean running = pidAlive(s.masterPid());
+    if (!running || s.heartbeatAgeMillis() >= MasterTable.STALE_AFTER_MILLIS) {
       port.close();
+      String key = ShmKeys.toHex(shmKey);
+      long age = s.heartbeatAgeMillis() / 1000;
+      int pid = s.masterPid();
       throw new PreforkException(
-          "the server at shm key "
-              + ShmKeys.toHex(shmKey)
-              + " does not answer: master pid "
-              + s.masterPid()
-              + " is running but its last heartbeat was "
-              + s.heartbeatAgeMillis() / 1000
-              + " s ago, so it is hung or stopped (SIGSTOP); look at it (jstack "
-              + s.masterPid()
-              + ", its log), then kill it (kill -9 "
-              + s.masterPid()
-              + ") and start again");
-    }
-    if (!alive(s)) {
-      port.close();
-      throw new PreforkException(
-          "the server at shm key "
-              + ShmKeys.toHex(shmKey)
-              + " is gone: master pid "
-              + s.masterPid()
-              + " is not running (last heartbeat "
-              + s.heartbeatAgeMillis() / 1000
-              + " s ago); the next start on this key takes over its stale table");
+          running
+              ? "the server at shm key "
+                  + key
+                  + " does not answer: master pid "
+                  + pid
+                  + " is running but its last heartbeat was "
+                  + age
+                  + " s ago, so it is hung or stopped (SIGSTOP); look at it (jstack "
+                  + pid
+                  + ", its log), then kill it (kill -9 "
+                  + pid
+                  + ") and start again"
+              : "the server at shm key "
+                  + key
+                  + " is gone: master pid "
+                  + pid
+                  + " is not running (last heartbeat "
+                  + age
+                  + " s ago); the next start on this key takes over its stale table");
     }
     return new ControlHandle(shmKey, port, s.masterPid());
   }
@@ -99,10 +100,6 @@ public final class ControlHandle implements AutoCloseable {
               + ")";
       default -> "cannot attach the server at shm key " + key + ": " + e.getMessage();
     };
-  }
-
-  private static boolean alive(TableSnapshot s) {
-    return pidAlive(s.masterPid()) && s.heartbeatAgeMillis() < MasterTable.STALE_AFTER_MILLIS;
   }
 
   private static boolean pidAlive(int pid) {

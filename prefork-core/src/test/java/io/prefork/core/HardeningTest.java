@@ -4,6 +4,7 @@ import static io.prefork.core.ServerLifecycleTest.waitUntil;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.prefork.shm.MasterState;
+import io.prefork.shm.MasterTable;
 import io.prefork.shm.SharedStatusTable;
 import io.prefork.shm.ShmKeys;
 import io.prefork.shm.ShmSegment;
@@ -371,6 +372,42 @@ class HardeningTest {
     }
     assertEquals("STOPPED normally", out.readLine());
     assertTrue(ShmSegment.stat(key).isEmpty());
+  }
+
+  @Test
+  void aControllerTellsAStoppedMasterFromAGoneOne() throws Exception {
+    int key = cleanup.newKey();
+    Process master =
+        processes.start(
+            new ProcessBuilder(
+                    JavaProcesses.command(TestMaster.class.getName(), ShmKeys.toHex(key), "1", "1"))
+                .redirectError(ProcessBuilder.Redirect.INHERIT));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(master.getInputStream(), StandardCharsets.UTF_8));
+    String ready = out.readLine();
+    assertTrue(ready != null && ready.startsWith("READY "), ready);
+    signal(master.pid(), "STOP"); // alive, but its heartbeat stops
+    try {
+      Thread.sleep(MasterTable.STALE_AFTER_MILLIS + 500);
+      PreforkException e = assertThrows(PreforkException.class, () -> ControlHandle.attach(key));
+      assertTrue(
+          e.getMessage().contains("does not answer: master pid " + master.pid()), e.getMessage());
+      assertTrue(e.getMessage().contains("hung or stopped"), e.getMessage());
+    } finally {
+      signal(master.pid(), "CONT");
+    }
+    waitUntil(
+        () -> {
+          try {
+            ControlHandle.attach(key).close();
+            return true; // answering again
+          } catch (PreforkException notYet) {
+            return false;
+          }
+        },
+        "the master answers again after SIGCONT");
+    signal(master.pid(), "TERM");
+    assertTrue(master.waitFor(10, TimeUnit.SECONDS), "SIGTERM stops the master");
   }
 
   @Test

@@ -33,16 +33,7 @@ class ServeIT {
         assertTrue(
             new String(client.readToEnd(), StandardCharsets.US_ASCII).endsWith("\r\n\r\nhello\n"));
       }
-      // The children, not the class-data dump that may be running beside them.
-      List<ProcessHandle> children =
-          serve
-              .process()
-              .descendants()
-              .filter(
-                  p ->
-                      List.of(p.info().arguments().orElse(new String[0]))
-                          .contains("io.prefork.core.ChildMain"))
-              .toList();
+      List<ProcessHandle> children = children(serve);
       assertEquals(2, children.size(), "children: " + children);
 
       serve.process().destroy(); // SIGTERM
@@ -120,16 +111,7 @@ class ServeIT {
           "# quiet\norg.slf4j.simpleLogger.defaultLogLevel = warn\n"
               + "org.slf4j.simpleLogger.levelInBrackets=true\n");
       Cli.Serve serve = cli.serve(key, "--log-config", config.toString());
-      // The children, not the class-data dump that may be running beside them.
-      List<ProcessHandle> children =
-          serve
-              .process()
-              .descendants()
-              .filter(
-                  p ->
-                      List.of(p.info().arguments().orElse(new String[0]))
-                          .contains("io.prefork.core.ChildMain"))
-              .toList();
+      List<ProcessHandle> children = children(serve);
       assertEquals(2, children.size(), "children: " + children);
       for (ProcessHandle child : children) {
         List<String> args = List.of(child.info().arguments().orElse(new String[0]));
@@ -247,5 +229,17 @@ class ServeIT {
   /** The first line of the log that contains this text. */
   private static Optional<String> line(String log, String text) {
     return log.lines().filter(l -> l.contains(text)).findFirst();
+  }
+
+  /** The server's children, not the class-data dump that may be running beside them. */
+  private static List<ProcessHandle> children(Cli.Serve serve) {
+    return serve
+        .process()
+        .descendants()
+        .filter(
+            p ->
+                List.of(p.info().arguments().orElse(new String[0]))
+                    .contains("io.prefork.core.ChildMain"))
+        .toList();
   }
 }

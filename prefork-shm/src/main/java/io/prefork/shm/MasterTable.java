@@ -94,15 +94,11 @@ public final class MasterTable extends AttachedTable {
         // All zeros and its creator gone: another program's segment (ipcmk) far likelier than a
         // master that died in the microseconds before writing the magic. Never remove what may
         // not be ours.
-        throw new StatusTableException(
-            StatusTableException.Reason.FOREIGN,
+        throw foreign(
             key,
-            "a segment of "
-                + stat.size()
-                + " bytes created by pid "
-                + stat.creatorPid()
-                + " (gone) exists here and holds no prefork table; if nothing uses it, remove"
-                + " it (ipcrm -M "
+            stat,
+            " (gone) exists here and holds no prefork table; if nothing uses it, remove it (ipcrm"
+                + " -M "
                 + ShmKeys.toHex(key)
                 + ") or choose another --shm-key");
       }
@@ -157,14 +153,16 @@ public final class MasterTable extends AttachedTable {
   }
 
   private static StatusTableException foreign(int key, ShmStat stat) {
+    return foreign(
+        key, stat, " exists here and is not a prefork status table: choose another --shm-key");
+  }
+
+  /** "a segment of N bytes created by pid P" and what follows. */
+  private static StatusTableException foreign(int key, ShmStat stat, String rest) {
     return new StatusTableException(
         StatusTableException.Reason.FOREIGN,
         key,
-        "a segment of "
-            + stat.size()
-            + " bytes created by pid "
-            + stat.creatorPid()
-            + " exists here and is not a prefork status table: choose another --shm-key");
+        "a segment of " + stat.size() + " bytes created by pid " + stat.creatorPid() + rest);
   }
 
   static boolean processAlive(int pid) {
