@@ -8,16 +8,40 @@ import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.function.BooleanSupplier;
 
-/** A connection a worker accepted, with its read deadline. */
-final class AcceptedConnection implements Connection {
+/**
+ * A connection a worker accepted, with its read deadline. Its streams read and write the socket's
+ * descriptor directly ({@link SocketFdStreams}) where the JDK lets us, else they are the channel's
+ * socket streams.
+ */
+final class AcceptedConnection implements Connection, AutoCloseable {
   private final SocketChannel channel;
   private final ReadDeadline deadline;
+  private final SocketFdStreams fdStreams;
   private InputStream input;
   private OutputStream output;
 
   AcceptedConnection(SocketChannel channel, long readTimeoutMillis, BooleanSupplier stopping) {
     this.channel = channel;
     this.deadline = new ReadDeadline(channel.socket(), readTimeoutMillis, stopping);
+    this.fdStreams = SocketFdStreams.of(channel, this::close);
+  }
+
+  /** {@return whether the streams read and write the descriptor, not the channel} */
+  boolean streamsOnDescriptor() {
+    return fdStreams != null && !fdStreams.handedOver();
+  }
+
+  /** Closes the connection; the streams fail from now on. Idempotent. */
+  @Override
+  public void close() {
+    if (fdStreams != null) {
+      fdStreams.close(); // first: no read or write may reach the descriptor once it is reused
+    }
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // closing a socket fails only if it is already gone
+    }
   }
 
   /** From the child's watch thread: ends a read blocked past its deadline. */
@@ -34,7 +58,9 @@ final class AcceptedConnection implements Connection {
   public InputStream input() {
     if (input == null) {
       try {
-        input = deadline.input(channel.socket().getInputStream());
+        input =
+            deadline.input(
+                fdStreams != null ? fdStreams.input() : channel.socket().getInputStream());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -46,7 +72,9 @@ final class AcceptedConnection implements Connection {
   public OutputStream output() {
     if (output == null) {
       try {
-        output = deadline.output(channel.socket().getOutputStream());
+        output =
+            deadline.output(
+                fdStreams != null ? fdStreams.output() : channel.socket().getOutputStream());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -56,6 +84,9 @@ final class AcceptedConnection implements Connection {
 
   @Override
   public SocketChannel channel() {
+    if (fdStreams != null) {
+      fdStreams.handOverToChannel();
+    }
     return channel;
   }
 

@@ -39,7 +39,10 @@ final class ChildLauncher {
           // Reflection instead of ASM-generated stubs: the child makes each native call once.
           "-Djnr.ffi.asm.enabled=false");
 
-  /** What chronicle-bytes needs to run without logging errors. */
+  /**
+   * What chronicle-bytes needs to run without logging errors; the export of sun.nio.ch also gives
+   * the workers their sockets' descriptors ({@link SocketFdStreams}).
+   */
   static final List<String> CHRONICLE_JVM_OPTIONS =
       List.of(
           "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",

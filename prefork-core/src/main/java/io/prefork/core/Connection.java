@@ -22,7 +22,17 @@ public interface Connection {
   /** {@return the connection's output; each write restarts the read deadline} */
   OutputStream output();
 
-  /** {@return the underlying blocking channel, for jobs that want NIO buffers (no read timeout)} */
+  /**
+   * The underlying blocking channel, for jobs that want NIO buffers (no read timeout). Until a job
+   * asks for it, {@link #input()} and {@link #output()} read and write the socket directly (one
+   * system call each, cheaper than the channel's path); from then on they go through the channel,
+   * so that closing it ends a read blocked in another thread, as the JDK's streams do. Ask for it
+   * before handing the streams to another thread.
+   *
+   * @return the channel
+   * @throws IllegalStateException if another thread is inside a read or write of {@link #input()}
+   *     or {@link #output()} at that moment
+   */
   SocketChannel channel();
 
   /** {@return the client's address} */

@@ -95,7 +95,7 @@ final class Worker implements Runnable {
     AcceptedConnection connection =
         new AcceptedConnection(channel, readTimeoutMillis, child::stopping);
     current = connection;
-    try (channel) {
+    try (connection) {
       job.handle(connection);
     } catch (Exception | StackOverflowError e) {
       Log.get()

@@ -44,8 +44,10 @@ class ServerLifecycleTest {
       assertTrue(
           status.workers().stream().anyMatch(w -> w.pid() == pid),
           "served by a child of the table");
+      // The children's JVM options let the workers reach their sockets' descriptors.
+      assertEquals("direct", Client.ask(server.port(), "io"));
 
-      waitUntil(() -> control.status().totalCalls() == 2, "2 calls counted");
+      waitUntil(() -> control.status().totalCalls() == 3, "3 calls counted");
       waitUntil(() -> control.status().count(SlotState.IDLE) == 2, "both idle again");
     }
     server.close();

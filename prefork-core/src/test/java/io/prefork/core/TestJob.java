@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
  * ping        pong
  * pid         the child's pid
  * gen         the child's generation
+ * io          "direct" if the connection's streams read and write its descriptor, else "channel"
  * sleep N     sleeps N ms, then "slept N"
  * hold        reads until the client closes (holds the worker)
  * throw       throws from handle()
@@ -55,6 +56,8 @@ public class TestJob implements ChildJob {
             case "ping" -> "pong";
             case "pid" -> Long.toString(ProcessHandle.current().pid());
             case "gen" -> Long.toString(context.generation());
+            case "io" ->
+                ((AcceptedConnection) connection).streamsOnDescriptor() ? "direct" : "channel";
             case "sleep" -> {
               Thread.sleep(Long.parseLong(cmd[1]));
               yield "slept " + cmd[1];
