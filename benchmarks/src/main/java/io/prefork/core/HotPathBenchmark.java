@@ -103,8 +103,8 @@ public class HotPathBenchmark {
     slot.markIdle(System.currentTimeMillis());
     SocketChannel channel = server.accept();
     slot.markBusy(System.currentTimeMillis());
-    try (channel) {
-      job.handle(new AcceptedConnection(channel, 10_000, () -> false));
+    try (AcceptedConnection connection = new AcceptedConnection(channel, 10_000, () -> false)) {
+      job.handle(connection);
     }
     return drain(client);
   }
