@@ -236,19 +236,23 @@ class HardeningTest {
   }
 
   @Test
-  void aCollectorChosenForTheChildrenReplacesTheLeanDefault() throws Exception {
+  void aCollectorOrCompilerChosenForTheChildrenReplacesTheLeanDefault() throws Exception {
+    // Both combinations would stop the child JVM from starting: two collectors, or C2 with the
+    // lean default's single compiler thread.
     PreforkServer server =
         cleanup.start(
             cleanup
                 .builder(TestJob.class)
                 .minChildren(1)
                 .maxChildren(1)
-                .childJvmOptions(List.of("-XX:+UseParallelGC")));
+                .childJvmOptions(List.of("-XX:+UseParallelGC", "-XX:TieredStopAtLevel=4")));
     assertEquals("pong", Client.ask(server.port(), "ping"));
     int pid = server.status().workers().get(0).pid();
     String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
     assertTrue(cmdline.contains("-XX:+UseParallelGC"), cmdline);
     assertFalse(cmdline.contains("-XX:+UseSerialGC"), cmdline);
+    assertTrue(cmdline.contains("-XX:TieredStopAtLevel=4"), cmdline);
+    assertFalse(cmdline.contains("-XX:CICompilerCount=1"), cmdline);
   }
 
   @Test
