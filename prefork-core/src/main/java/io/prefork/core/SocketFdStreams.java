@@ -85,9 +85,13 @@ final class SocketFdStreams {
     }
     FileDescriptor fd;
     try {
-      fd = (FileDescriptor) GET_FD.invoke(channel);
+      fd = (FileDescriptor) GET_FD.invokeExact(channel);
+    } catch (ClassCastException e) {
+      return null; // a channel of another SelectorProvider
+    } catch (RuntimeException | Error e) {
+      throw e;
     } catch (Throwable e) {
-      return null;
+      throw new AssertionError("getFD() declares no checked exception", e);
     }
     return fd == null || !fd.valid() ? null : new SocketFdStreams(channel, fd, closeConnection);
   }
