@@ -31,17 +31,26 @@ final class AcceptedConnection implements Connection, AutoCloseable {
     return fdStreams != null && !fdStreams.handedOver();
   }
 
-  /** Closes the connection; the streams fail from now on. Idempotent. */
+  /**
+   * Closes the connection; the streams fail from now on. With streams on the descriptor they close
+   * the channel, once no read or write of another thread is still on it. Idempotent.
+   */
   @Override
   public void close() {
     if (fdStreams != null) {
-      fdStreams.close(); // first: no read or write may reach the descriptor once it is reused
+      fdStreams.close();
+      return;
     }
     try {
       channel.close();
     } catch (IOException e) {
       // closing a socket fails only if it is already gone
     }
+  }
+
+  /** {@return the streams on the descriptor, or null: for tests} */
+  SocketFdStreams fdStreams() {
+    return fdStreams;
   }
 
   /** From the child's watch thread: ends a read blocked past its deadline. */

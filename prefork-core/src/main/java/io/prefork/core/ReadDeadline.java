@@ -35,6 +35,13 @@ final class ReadDeadline {
   private volatile boolean waitingBetweenRequests;
 
   /**
+   * The input was shut down by {@link #cutIfIdle} or {@link #expireIfOverdue}: later reads return
+   * end-of-stream, as the channel's streams do after {@code shutdownInput} (a read on the bare
+   * descriptor would still return bytes that arrive).
+   */
+  private volatile boolean inputCut;
+
+  /**
    * The deadline of the read in progress, 0 when none, {@link #EXPIRED} once the watcher cut it.
    */
   private final AtomicLong reading = new AtomicLong();
@@ -59,6 +66,7 @@ final class ReadDeadline {
    */
   void cutIfIdle() {
     if (waitingBetweenRequests) {
+      inputCut = true;
       try {
         socket.shutdownInput();
       } catch (IOException e) {
@@ -80,6 +88,10 @@ final class ReadDeadline {
       waitingBetweenRequests = false;
       throw new SocketTimeoutException(
           "read timeout of " + timeoutNanos / 1_000_000 + " ms passed without a complete request");
+    }
+    if (inputCut) {
+      waitingBetweenRequests = false;
+      return -1;
     }
     // Never 0, the "no read" mark (a deadline that happens to be 0 on the nanoTime clock).
     reading.set(deadlineNanos == 0 ? 1 : deadlineNanos);
@@ -103,6 +115,7 @@ final class ReadDeadline {
     long deadline = reading.get();
     if (deadline != 0 && deadline != EXPIRED && nowNanos - deadline >= 0) {
       if (reading.compareAndSet(deadline, EXPIRED)) {
+        inputCut = true;
         try {
           socket.shutdownInput();
         } catch (IOException e) {

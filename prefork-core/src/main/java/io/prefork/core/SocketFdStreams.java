@@ -14,8 +14,6 @@ import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
-import org.slf4j.LoggerFactory;
 
 /**
  * An accepted connection's streams straight on its file descriptor: each read or write is one
@@ -28,22 +26,27 @@ import org.slf4j.LoggerFactory;
  * docs/performance.md.
  *
  * <p>Safety: the descriptor's number is reused by the next accept once the channel closes, so a
- * read or write must never start after the channel closed, and closing the channel must wake a
- * thread blocked in one. Both hold because the job never closes the channel behind these streams:
- * the worker closes it only after {@link #close()}, and a job that asks for the channel gets the
- * streams handed over to it first ({@link #handOverToChannel()}: from then on they are the
- * channel's own socket streams). Each call registers itself in {@link #state}; {@code close()}
- * marks it closed, shuts the socket down to wake calls blocked in another thread (a job that handed
- * its streams to one), and waits for them. Closing either stream closes the whole connection, as a
- * socket's streams do; the channel's {@link FileDescriptor} is never closed by the streams.
+ * read or write must never reach it after the channel closed, and closing must wake a thread
+ * blocked in one. Both hold because the job never closes the channel behind these streams: it
+ * closes the connection through {@link #close()} (closing either stream, or the worker after the
+ * job returned), and a job that asks for the channel gets the streams handed over to it first
+ * ({@link #handOverToChannel()}: from then on they are the channel's own socket streams). Each call
+ * registers itself in {@link #state}. {@code close()} closes the channel at once if no call is in
+ * progress; otherwise it shuts the socket down, which ends those calls (a blocked read gets
+ * end-of-stream, a blocked write an error, one about to start finds the socket shut), and the last
+ * of them to leave closes the channel. Until then the number stays taken. The channel's {@link
+ * FileDescriptor} is never closed by the streams themselves.
  *
- * <p>Reads ask for at most {@value #MOST_PER_CALL} bytes and writes go out in pieces of that size:
- * above it the JDK's native code allocates a buffer per call.
+ * <p>Differences from the JDK's socket streams: a call blocked here is not ended by {@link
+ * Thread#interrupt()} (the read deadline, closing, or a stopping child end it); errors are {@link
+ * SocketException}s carrying the system's message ("Connection reset by peer"). Reads ask for at
+ * most {@value #MOST_PER_CALL} bytes and writes go out in pieces of that size: above 8 KiB the
+ * JDK's native code allocates a buffer for each call, and above 128 KiB glibc's malloc maps fresh
+ * pages for it every time; 64 KiB keeps that a cheap heap allocation while one call still moves
+ * plenty.
  */
 final class SocketFdStreams {
   static final int MOST_PER_CALL = 64 * 1024;
-
-  private static final long GIVE_UP_NANOS = 10_000_000_000L;
 
   /** {@code sun.nio.ch.SelChImpl.getFD()}, or null if this JDK does not let us have it. */
   private static final MethodHandle GET_FD = findGetFd();
@@ -59,7 +62,6 @@ final class SocketFdStreams {
   private final FileInputStream in;
   private final FileOutputStream out;
   private final Runnable closeConnection;
-  private volatile Thread closer;
   private volatile InputStream channelIn;
   private volatile OutputStream channelOut;
 
@@ -116,6 +118,8 @@ final class SocketFdStreams {
         }
         try {
           return in.read();
+        } catch (IOException e) {
+          throw socketException(e);
         } finally {
           leave();
         }
@@ -132,6 +136,8 @@ final class SocketFdStreams {
         }
         try {
           return in.read(b, off, Math.min(len, MOST_PER_CALL));
+        } catch (IOException e) {
+          throw socketException(e);
         } finally {
           leave();
         }
@@ -144,6 +150,8 @@ final class SocketFdStreams {
         }
         try {
           return in.available();
+        } catch (IOException e) {
+          throw socketException(e);
         } finally {
           leave();
         }
@@ -166,6 +174,8 @@ final class SocketFdStreams {
         }
         try {
           out.write(b);
+        } catch (IOException e) {
+          throw socketException(e);
         } finally {
           leave();
         }
@@ -185,6 +195,8 @@ final class SocketFdStreams {
             off += n;
             len -= n;
           }
+        } catch (IOException e) {
+          throw socketException(e);
         } finally {
           leave();
         }
@@ -201,7 +213,7 @@ final class SocketFdStreams {
    * Registers a call on the descriptor: true if it may go ahead, false if the streams were handed
    * over to the channel (the caller uses the channel's stream instead).
    */
-  private boolean enter() throws SocketException {
+  boolean enter() throws SocketException {
     int s = state.getAndAdd(CALL);
     if ((s & (CLOSED | VIA_CHANNEL)) == 0) {
       return true;
@@ -213,14 +225,29 @@ final class SocketFdStreams {
     return false;
   }
 
-  private void leave() {
+  /** Ends a call; the last call to leave a closed connection closes its channel. */
+  void leave() {
     int s = state.addAndGet(-CALL);
     if (s < CALL && (s & CLOSED) != 0) {
-      Thread waiting = closer;
-      if (waiting != null) {
-        LockSupport.unpark(waiting);
-      }
+      closeChannel();
     }
+  }
+
+  /**
+   * As the JDK's socket streams throw: a {@link SocketException}, whose message is the system's.
+   */
+  private static SocketException socketException(IOException e) {
+    if (e instanceof SocketException) {
+      return (SocketException) e;
+    }
+    SocketException wrapped = new SocketException(e.getMessage());
+    wrapped.initCause(e);
+    return wrapped;
+  }
+
+  /** {@return how many reads and writes on the descriptor are in progress} */
+  int callsInProgress() {
+    return state.get() / CALL;
   }
 
   boolean handedOver() {
@@ -261,8 +288,9 @@ final class SocketFdStreams {
   }
 
   /**
-   * No read or write starts after this returns, and none is in progress: the channel may close the
-   * descriptor. Idempotent.
+   * Closes the connection: the channel at once if no call is in progress, else the socket is shut
+   * down (ending those calls) and the last of them to leave closes the channel. No call on the
+   * descriptor starts after this. Idempotent; never waits.
    */
   void close() {
     int s;
@@ -273,36 +301,30 @@ final class SocketFdStreams {
       }
     } while (!state.compareAndSet(s, s | CLOSED));
     if (s < CALL) {
-      return; // the usual case: the worker closes after its job returned
+      closeChannel(); // the usual case: the worker closes after its job returned
+    } else {
+      shutDown(); // a call in another thread (a job that handed its streams to one)
     }
-    // A call in another thread: wake it (a blocked read gets end-of-stream, a blocked write an
-    // error) and wait for it to leave.
-    closer = Thread.currentThread();
-    shutDown();
-    long giveUp = System.nanoTime() + GIVE_UP_NANOS;
-    while (state.get() >= CALL) {
-      if (System.nanoTime() - giveUp > 0) {
-        // Never seen: shutdown(2) wakes blocked reads and writes. A call that has not reached
-        // its system call after this long is not coming back; the worker must not hang on it.
-        LoggerFactory.getLogger("io.prefork.child")
-            .warn("a read or write of another thread did not end after shutdown; closing anyway");
-        break;
-      }
-      LockSupport.parkNanos(this, 1_000_000L);
-    }
-    closer = null;
   }
 
   private void shutDown() {
     try {
       channel.shutdownInput();
     } catch (IOException e) {
-      // not connected any more: nothing blocks on it
+      // closed meanwhile by the last call to leave, or not connected: nothing blocks on it
     }
     try {
       channel.shutdownOutput();
     } catch (IOException e) {
       // same
+    }
+  }
+
+  private void closeChannel() {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // closing a socket fails only if it is already gone
     }
   }
 }
