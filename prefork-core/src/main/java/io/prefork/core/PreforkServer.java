@@ -154,7 +154,12 @@ public final class PreforkServer implements AutoCloseable {
     }
   }
 
-  /** {@return the port the server listens on (useful after binding port 0)} */
+  /**
+   * The port the server listens on (useful after binding port 0).
+   *
+   * @return the listening port
+   * @throws IllegalStateException if the server was not started
+   */
   public int port() {
     return running().port();
   }
@@ -174,7 +179,12 @@ public final class PreforkServer implements AutoCloseable {
     return metrics.port();
   }
 
-  /** {@return the address the server listens on} */
+  /**
+   * The address the server listens on.
+   *
+   * @return the listening address
+   * @throws IllegalStateException if the server was not started
+   */
   public InetAddress address() {
     return running().address();
   }
@@ -240,6 +250,7 @@ public final class PreforkServer implements AutoCloseable {
    * Waits until the master has stopped: children gone, table removed, socket closed.
    *
    * @throws InterruptedException if this thread is interrupted while waiting
+   * @throws IllegalStateException if the server was not started
    */
   public void awaitTermination() throws InterruptedException {
     running().awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
@@ -251,6 +262,7 @@ public final class PreforkServer implements AutoCloseable {
    * @param timeout how long to wait at most
    * @return true if it stopped, false if the timeout passed first
    * @throws InterruptedException if this thread is interrupted while waiting
+   * @throws IllegalStateException if the server was not started
    */
   public boolean awaitTermination(Duration timeout) throws InterruptedException {
     return running().awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS);
