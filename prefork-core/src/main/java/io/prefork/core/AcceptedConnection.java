@@ -23,7 +23,7 @@ final class AcceptedConnection implements Connection, AutoCloseable {
   AcceptedConnection(SocketChannel channel, long readTimeoutMillis, BooleanSupplier stopping) {
     this.channel = channel;
     this.deadline = new ReadDeadline(channel.socket(), readTimeoutMillis, stopping);
-    this.fdStreams = SocketFdStreams.of(channel, this::close);
+    this.fdStreams = SocketFdStreams.of(channel);
   }
 
   /** {@return whether the streams read and write the descriptor, not the channel} */

@@ -19,12 +19,13 @@ import org.slf4j.LoggerFactory;
 final class ChildLauncher {
   private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
 
+  /** Dropped when the user's options choose a compiler: C2 needs two compiler threads. */
+  private static final String COMPILER_THREADS = "-XX:CICompilerCount=1";
+
   /**
    * Lean defaults for child JVMs: a child serves one connection at a time, so a small serial heap
    * and C1 start fast and stay small. The user's options come after these and win.
    */
-  private static final String COMPILER_THREADS = "-XX:CICompilerCount=1";
-
   static final List<String> LEAN_JVM_OPTIONS =
       List.of(
           "-XX:+UseSerialGC",

@@ -61,15 +61,13 @@ final class SocketFdStreams {
   private final SocketChannel channel;
   private final FileInputStream in;
   private final FileOutputStream out;
-  private final Runnable closeConnection;
   private volatile InputStream channelIn;
   private volatile OutputStream channelOut;
 
-  private SocketFdStreams(SocketChannel channel, FileDescriptor fd, Runnable closeConnection) {
+  private SocketFdStreams(SocketChannel channel, FileDescriptor fd) {
     this.channel = channel;
     this.in = new FileInputStream(fd);
     this.out = new FileOutputStream(fd);
-    this.closeConnection = closeConnection;
   }
 
   /**
@@ -78,10 +76,9 @@ final class SocketFdStreams {
    * caller then uses the channel's own socket streams.
    *
    * @param channel an accepted, blocking channel
-   * @param closeConnection what closing either stream does: close the whole connection
    * @return the streams, or null
    */
-  static SocketFdStreams of(SocketChannel channel, Runnable closeConnection) {
+  static SocketFdStreams of(SocketChannel channel) {
     if (GET_FD == null) {
       return null;
     }
@@ -95,7 +92,7 @@ final class SocketFdStreams {
     } catch (Throwable e) {
       throw new AssertionError("getFD() declares no checked exception", e);
     }
-    return fd == null || !fd.valid() ? null : new SocketFdStreams(channel, fd, closeConnection);
+    return fd == null || !fd.valid() ? null : new SocketFdStreams(channel, fd);
   }
 
   private static MethodHandle findGetFd() {
@@ -113,16 +110,8 @@ final class SocketFdStreams {
     return new InputStream() {
       @Override
       public int read() throws IOException {
-        if (!enter()) {
-          return channelIn.read();
-        }
-        try {
-          return in.read();
-        } catch (IOException e) {
-          throw socketException(e);
-        } finally {
-          leave();
-        }
+        byte[] one = new byte[1]; // as the JDK's socket streams do; one read(2) either way
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
       }
 
       @Override
@@ -159,7 +148,7 @@ final class SocketFdStreams {
 
       @Override
       public void close() {
-        closeConnection.run();
+        SocketFdStreams.this.close(); // as a socket's streams do: the whole connection
       }
     };
   }
@@ -168,17 +157,7 @@ final class SocketFdStreams {
     return new OutputStream() {
       @Override
       public void write(int b) throws IOException {
-        if (!enter()) {
-          channelOut.write(b);
-          return;
-        }
-        try {
-          out.write(b);
-        } catch (IOException e) {
-          throw socketException(e);
-        } finally {
-          leave();
-        }
+        write(new byte[] {(byte) b}, 0, 1);
       }
 
       @Override
@@ -204,7 +183,7 @@ final class SocketFdStreams {
 
       @Override
       public void close() {
-        closeConnection.run();
+        SocketFdStreams.this.close(); // as a socket's streams do: the whole connection
       }
     };
   }
@@ -262,6 +241,23 @@ final class SocketFdStreams {
    * @throws IllegalStateException if another thread is inside a read or write of these streams
    */
   void handOverToChannel() {
+    if ((state.get() & (CLOSED | VIA_CHANNEL)) != 0) {
+      return;
+    }
+    InputStream channelInput;
+    try {
+      channelInput = channel.socket().getInputStream();
+    } catch (IOException e) {
+      channelInput = Channels.newInputStream(channel); // the input is shut down: this ends at once
+    }
+    OutputStream channelOutput;
+    try {
+      channelOutput = channel.socket().getOutputStream();
+    } catch (IOException e) {
+      channelOutput = Channels.newOutputStream(channel);
+    }
+    channelIn = channelInput;
+    channelOut = channelOutput;
     int s;
     do {
       s = state.get();
@@ -273,16 +269,6 @@ final class SocketFdStreams {
             "Connection.channel() was asked for while another thread reads or writes the"
                 + " connection's input() or output(); ask for the channel before handing the"
                 + " streams to another thread");
-      }
-      try {
-        channelIn = channel.socket().getInputStream();
-      } catch (IOException e) {
-        channelIn = Channels.newInputStream(channel); // the input is shut down: this ends at once
-      }
-      try {
-        channelOut = channel.socket().getOutputStream();
-      } catch (IOException e) {
-        channelOut = Channels.newOutputStream(channel);
       }
     } while (!state.compareAndSet(s, s | VIA_CHANNEL));
   }
