@@ -1,5 +1,7 @@
 package io.prefork.core;
 
+import io.prefork.core.internal.child.ChildRuntime;
+
 /**
  * The entry point of child JVMs. A prefork master starts it with the listening socket as standard
  * input; applications never call it.

@@ -1,5 +1,6 @@
 package io.prefork.core;
 
+import io.prefork.core.internal.master.TableStatus;
 import io.prefork.shm.Command;
 import io.prefork.shm.ControlPort;
 import io.prefork.shm.MasterTable;
@@ -158,7 +159,7 @@ public final class ControlHandle implements AutoCloseable {
 
   /** {@return the server's status now} The values are point-in-time and may change at once. */
   public ServerStatus status() {
-    return ServerStatus.of(port.snapshot());
+    return TableStatus.of(port.snapshot());
   }
 
   /**

@@ -1,5 +1,14 @@
 package io.prefork.core;
 
+import io.prefork.core.internal.master.ListenSocket;
+import io.prefork.core.internal.master.ServerConfig;
+import io.prefork.core.internal.master.ServerEvents;
+import io.prefork.core.internal.master.Supervisor;
+import io.prefork.core.internal.ops.Daemon;
+import io.prefork.core.internal.ops.PidFile;
+import io.prefork.core.internal.ops.PreforkServerJmx;
+import io.prefork.core.internal.ops.PrometheusEndpoint;
+import io.prefork.core.internal.ops.SystemdNotifier;
 import io.prefork.shm.ShmKeys;
 import java.lang.reflect.Modifier;
 import java.net.InetAddress;
@@ -99,7 +108,8 @@ public final class PreforkServer implements AutoCloseable {
       observers.add(endpoint);
     }
     // Registered once the server is ready, unregistered when the master stops.
-    PreforkServerJmx jmx = config.jmx() ? new PreforkServerJmx(this, config.shmKey()) : null;
+    PreforkServerJmx jmx =
+        config.jmx() ? new PreforkServerJmx(this, this::request, config.shmKey()) : null;
     if (jmx != null) {
       observers.add(jmx);
     }
@@ -210,7 +220,7 @@ public final class PreforkServer implements AutoCloseable {
   }
 
   /** Queues a command for the master, as a signal or a controller would. */
-  void request(io.prefork.shm.Command command) {
+  private void request(io.prefork.shm.Command command) {
     running().request(command);
   }
 

@@ -2,8 +2,6 @@ package io.prefork.core;
 
 import io.prefork.shm.MasterState;
 import io.prefork.shm.SlotState;
-import io.prefork.shm.TableSnapshot;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -55,47 +53,6 @@ public record ServerStatus(
     int rateIntervalMillis,
     List<WorkerStatus> workers,
     long takenAtMillis) {
-
-  static ServerStatus of(TableSnapshot s) {
-    long now = s.takenAtMillis();
-    List<WorkerStatus> workers = new ArrayList<>();
-    for (var slot : s.usedSlots()) {
-      workers.add(
-          new WorkerStatus(
-              slot.slot(),
-              slot.pid(),
-              slot.workerIndex(),
-              slot.state(),
-              slot.calls(),
-              slot.generation(),
-              slot.millisInState(now),
-              Math.max(0, now - slot.startedAtMillis()),
-              slot.exitRequest()));
-    }
-    return new ServerStatus(
-        s.key(),
-        s.masterPid(),
-        s.masterState(),
-        s.generation(),
-        Math.max(0, now - s.masterStartMillis()),
-        s.heartbeatAgeMillis(),
-        s.listenAddress(),
-        s.listenPort(),
-        s.listenQueue(),
-        s.listenBacklog(),
-        s.minChildren(),
-        s.maxChildren(),
-        s.workersPerChild(),
-        s.spawns(),
-        s.crashes(),
-        s.restarts(),
-        s.spawnBackoffUntilMillis(),
-        s.allCalls(),
-        s.callsPerSecond(),
-        s.rateIntervalMillis(),
-        List.copyOf(workers),
-        now);
-  }
 
   /**
    * Workers in this state.

@@ -3,6 +3,7 @@ package io.prefork.core;
 import static io.prefork.core.ServerLifecycleTest.waitUntil;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.prefork.core.internal.os.Posix;
 import io.prefork.shm.SlotState;
 import java.io.IOException;
 import java.io.InputStream;

@@ -3,6 +3,7 @@ package io.prefork.core;
 import static io.prefork.core.ServerLifecycleTest.waitUntil;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.prefork.core.internal.master.ChildClassData;
 import io.prefork.shm.MasterState;
 import io.prefork.shm.MasterTable;
 import io.prefork.shm.SharedStatusTable;

@@ -1,5 +1,6 @@
 package io.prefork.core;
 
+import io.prefork.core.internal.os.Libc;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -3,6 +3,7 @@ package io.prefork.core;
 import static io.prefork.core.ServerLifecycleTest.waitUntil;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.prefork.core.internal.ops.PreforkServerJmx;
 import io.prefork.shm.ShmKeys;
 import io.prefork.shm.SlotState;
 import java.lang.management.ManagementFactory;

@@ -2,6 +2,9 @@ package io.prefork.core;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.prefork.core.internal.master.ServerView;
+import io.prefork.core.internal.master.SocketActivation;
+import io.prefork.core.internal.ops.SystemdNotifier;
 import io.prefork.shm.ShmKeys;
 import io.prefork.shm.ShmSegment;
 import io.prefork.shm.SlotState;

@@ -1,5 +1,6 @@
 package io.prefork.core;
 
+import io.prefork.core.internal.child.AcceptedConnection;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,0 +1,131 @@
+package io.prefork.core.internal.child;
+
+import io.prefork.core.ChildJob;
+import io.prefork.core.internal.protocol.ExitStatus;
+import io.prefork.shm.WorkerSlot;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker thread of a child: accept, mark busy and count, run the job, close, mark idle; until
+ * the child stops accepting. A connection accepted is always served, even if the child is asked to
+ * exit meanwhile: that is what keeps restarts from dropping connections.
+ */
+public final class Worker implements Runnable {
+  private final ChildRuntime child;
+  private final ServerSocketChannel server;
+  private final WorkerSlot slot;
+  private final ChildJob job;
+  private final long readTimeoutMillis;
+  private volatile boolean done;
+  private volatile AcceptedConnection current;
+
+  Worker(
+      ChildRuntime child,
+      ServerSocketChannel server,
+      WorkerSlot slot,
+      ChildJob job,
+      long readTimeoutMillis) {
+    this.child = child;
+    this.server = server;
+    this.slot = slot;
+    this.job = job;
+    this.readTimeoutMillis = readTimeoutMillis;
+  }
+
+  WorkerSlot slot() {
+    return slot;
+  }
+
+  boolean done() {
+    return done;
+  }
+
+  @Override
+  public void run() {
+    try {
+      while (!child.stopping()) {
+        slot.markIdle(System.currentTimeMillis());
+        SocketChannel connection;
+        try {
+          connection = server.accept();
+        } catch (ClosedChannelException e) {
+          break; // the child stopped accepting (AsynchronousCloseException is one of these)
+        } catch (IOException e) {
+          if (child.stopping()) {
+            break;
+          }
+          // EMFILE, ENOBUFS...: transient; do not spin.
+          Log.get().warn("accept failed: {}", e.toString());
+          pause();
+          continue;
+        }
+        slot.markBusy(System.currentTimeMillis());
+        serve(connection);
+        if (slot.exitRequested()) {
+          child.stop();
+        }
+      }
+    } finally {
+      slot.markExiting(System.currentTimeMillis());
+      done = true;
+      child.workerDone();
+    }
+  }
+
+  /** From the child's watch thread: ends this worker's read if it is blocked past its deadline. */
+  void expireIfOverdue(long nowNanos) {
+    AcceptedConnection c = current;
+    if (c != null) {
+      c.expireIfOverdue(nowNanos);
+    }
+  }
+
+  /** The child is stopping: end this worker's conversation if it waits between requests. */
+  void cutIfIdle() {
+    AcceptedConnection c = current;
+    if (c != null) {
+      c.cutIfIdle();
+    }
+  }
+
+  private void serve(SocketChannel channel) {
+    AcceptedConnection connection =
+        new AcceptedConnection(channel, readTimeoutMillis, child::stopping);
+    current = connection;
+    try (connection) {
+      job.handle(connection);
+    } catch (Exception | StackOverflowError e) {
+      Log.get()
+          .warn("{} failed on a connection; closed it: {}", job.getClass().getName(), e.toString());
+    } catch (Throwable t) {
+      // An Error (out of memory, linkage): this JVM can't be trusted any more. The master
+      // replaces the child.
+      Log.get().error("{} hit a fatal error; the child exits", job.getClass().getName(), t);
+      Runtime.getRuntime().halt(ExitStatus.JOB_ERROR);
+    } finally {
+      current = null;
+    }
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(10);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The logger, created on first use: a child that logs nothing never initialises logging. */
+  private static final class Log {
+    private static final Logger LOGGER = LoggerFactory.getLogger("io.prefork.child");
+
+    static Logger get() {
+      return LOGGER;
+    }
+  }
+}

@@ -1,0 +1,242 @@
+package io.prefork.core.internal.master;
+
+import io.prefork.core.ChildMain;
+import io.prefork.core.PreforkException;
+import io.prefork.core.internal.os.PosixSpawn;
+import io.prefork.core.internal.protocol.ChildArguments;
+import io.prefork.shm.ShmKeys;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Spawns child JVMs with {@code posix_spawnp} ({@link PosixSpawn}): the master's {@code java} and
+ * class path, lean JVM flags, and exactly one inherited descriptor: the listening socket, as the
+ * child's standard input (where {@link System#inheritedChannel()} finds it); stdout and stderr are
+ * a pipe to the master.
+ */
+public final class ChildLauncher {
+  private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
+
+  /** Dropped when the user's options choose a compiler: C2 needs two compiler threads. */
+  private static final String COMPILER_THREADS = "-XX:CICompilerCount=1";
+
+  /**
+   * Lean defaults for child JVMs: a child serves one connection at a time, so a small serial heap
+   * and C1 start fast and stay small. The user's options come after these and win.
+   */
+  static final List<String> LEAN_JVM_OPTIONS =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          // One C1 compiler thread, not two: on a small machine the second competes with the
+          // child's own start-up (spawn to first accept 110 ms instead of 133, -0.2 MB RSS).
+          COMPILER_THREADS,
+          "-Xss256k",
+          // A small initial heap: start-up garbage touches fewer pages (-1.2 MB RSS per idle
+          // child); the heap grows under load, and hello's throughput did not move.
+          "-Xms4m",
+          "-Xmx64m",
+          // The interned-string table starts at 65536 buckets; it grows when it fills (-0.4 MB).
+          "-XX:StringTableSize=4096",
+          "-XX:-UsePerfData",
+          "-XX:+ExitOnOutOfMemoryError",
+          // Reflection instead of ASM-generated stubs: the child makes each native call once.
+          "-Djnr.ffi.asm.enabled=false");
+
+  /**
+   * What chronicle-bytes needs to run without logging errors; the export of sun.nio.ch also gives
+   * the workers their sockets' descriptors ({@link SocketFdStreams}).
+   */
+  static final List<String> CHRONICLE_JVM_OPTIONS =
+      List.of(
+          "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+          "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+          "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED");
+
+  private final ServerConfig config;
+  private final int listenFd;
+  private final List<String> jvmOptions;
+  private final List<String> environment;
+  private final ChildClassData classData;
+
+  ChildLauncher(ServerConfig config, int listenFd) {
+    this.config = config;
+    this.listenFd = listenFd;
+    this.jvmOptions = jvmOptions(config);
+    this.environment = environment();
+    this.classData = classData(config, jvmOptions);
+  }
+
+  private static ChildClassData classData(ServerConfig config, List<String> jvmOptions) {
+    if (config.childClassDataDirectory() == null) {
+      return null;
+    }
+    if (config.childJvmOptions().stream()
+        .anyMatch(
+            o ->
+                o.startsWith("-Xshare")
+                    || o.contains("SharedArchiveFile")
+                    || o.contains("AOTCache"))) {
+      log.info("children's JVM options choose their own class-data sharing: no archive of ours");
+      return null;
+    }
+    for (String entry : config.childClassPath().split(java.io.File.pathSeparator)) {
+      if (Files.isDirectory(Path.of(entry))) {
+        // The JVM refuses to archive classes from a directory on the class path.
+        log.warn(
+            "children's class-data archive: off, the class path has a directory ({}); it needs"
+                + " jars only, as a packaged application has",
+            entry);
+        return null;
+      }
+    }
+    return ChildClassData.in(
+        config.childClassDataDirectory(),
+        config.javaExecutable(),
+        jvmOptions,
+        config.childClassPath());
+  }
+
+  /** A child is accepting (for the class-data archive its classes may be recorded for). */
+  void childReady(int pid) {
+    if (classData != null) {
+      classData.childReady(pid);
+    }
+  }
+
+  /** A child is gone. */
+  void childGone(int pid) {
+    if (classData != null) {
+      classData.childGone(pid);
+    }
+  }
+
+  /** The master stops: nothing it started may outlive it. */
+  void close() {
+    if (classData != null) {
+      classData.close();
+    }
+  }
+
+  /** The JVM options of every child: lean defaults, chronicle's, then the user's. */
+  static List<String> jvmOptions(ServerConfig config) {
+    List<String> options = new ArrayList<>(LEAN_JVM_OPTIONS);
+    if (config.childJvmOptions().stream().anyMatch(ChildLauncher::selectsGarbageCollector)) {
+      // Two collectors make the JVM refuse to start: the user's choice wins.
+      options.remove("-XX:+UseSerialGC");
+    }
+    if (config.childJvmOptions().stream()
+        .anyMatch(o -> o.contains("Tiered") || o.contains("CICompilerCount"))) {
+      // C2 as well as C1 needs two compiler threads at least, or the JVM refuses to start.
+      options.remove(COMPILER_THREADS);
+    }
+    options.addAll(CHRONICLE_JVM_OPTIONS);
+    int feature = javaFeatureVersion(config.javaExecutable());
+    if (feature >= 22) {
+      options.add("--enable-native-access=ALL-UNNAMED");
+    }
+    if (feature >= 23) {
+      options.add("--sun-misc-unsafe-memory-access=allow");
+    }
+    options.addAll(config.childJvmOptions());
+    return List.copyOf(options);
+  }
+
+  private static boolean selectsGarbageCollector(String option) {
+    return option.startsWith("-XX:+Use") && option.endsWith("GC");
+  }
+
+  /** The full command line of one child. */
+  List<String> command(int childIndex, long generation, List<String> classDataOptions) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(config.javaExecutable().toString());
+    cmd.addAll(jvmOptions);
+    cmd.addAll(classDataOptions);
+    cmd.add("-cp");
+    cmd.add(config.childClassPath());
+    cmd.add(ChildMain.class.getName());
+    cmd.addAll(
+        new ChildArguments(
+                config.shmKey(),
+                childIndex,
+                config.threadsPerChild(),
+                generation,
+                ProcessHandle.current().pid(),
+                config.readTimeout().toMillis(),
+                config.jobClassName())
+            .toList());
+    return cmd;
+  }
+
+  /**
+   * Spawns one child, its standard output and error on {@code outputFd}.
+   *
+   * @return its pid
+   * @throws PreforkException naming errno when posix_spawnp fails
+   */
+  int spawn(int childIndex, long generation, int outputFd) {
+    List<String> argv =
+        command(
+            childIndex,
+            generation,
+            classData == null ? List.of() : classData.optionsForNextChild());
+    try {
+      int pid =
+          PosixSpawn.spawn(
+              argv, environment, new int[] {listenFd, outputFd, outputFd}, new int[] {0, 1, 2});
+      if (classData != null) {
+        classData.spawned(pid);
+      }
+      return pid;
+    } catch (PreforkException e) {
+      if (classData != null) {
+        classData.spawnFailed();
+      }
+      throw new PreforkException(
+          "cannot start child "
+              + childIndex
+              + " of shm key "
+              + ShmKeys.toHex(config.shmKey())
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private static List<String> environment() {
+    List<String> env = new ArrayList<>();
+    for (Map.Entry<String, String> e : System.getenv().entrySet()) {
+      if (SocketActivation.SYSTEMD_ENVIRONMENT.contains(e.getKey())) {
+        continue; // systemd's sockets and notifications are the master's, not the children's
+      }
+      env.add(e.getKey() + "=" + e.getValue());
+    }
+    return List.copyOf(env);
+  }
+
+  /** The feature version (17, 21, 25...) of the JDK a {@code java} executable belongs to. */
+  static int javaFeatureVersion(Path java) {
+    Path self = Path.of(System.getProperty("java.home"), "bin", "java");
+    try {
+      if (Files.isSameFile(java, self)) {
+        return Runtime.version().feature();
+      }
+      Path release = java.toRealPath().getParent().getParent().resolve("release");
+      for (String line : Files.readAllLines(release)) {
+        if (line.startsWith("JAVA_VERSION=")) {
+          String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
+          return Runtime.Version.parse(v).feature();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Unknown: assume the master's own version.
+    }
+    return Runtime.version().feature();
+  }
+}

@@ -1,0 +1,61 @@
+package io.prefork.core.internal.master;
+
+import io.prefork.shm.ExitRequest;
+
+/** The master's own record of one child it spawned. Only the master thread touches it. */
+public final class ChildProcess {
+  final int pid;
+  final int index;
+  final long generation;
+  final long spawnedAtNanos;
+  final long spawnedAtMillis;
+
+  /** Calls after which the child is recycled (0: never); each child has its own, jittered. */
+  final long callLimit;
+
+  /** Spawned to replace a child (restart, recycling) rather than as a spare. */
+  final boolean replacement;
+
+  ExitRequest exitRequest = ExitRequest.NONE;
+
+  /** Marked to be replaced: it retires once a replacement accepts. */
+  ExitRequest replaceFor = ExitRequest.NONE;
+
+  ExitCause killCause;
+  boolean ready;
+  long readyAtNanos;
+
+  /** When the watchdog asked for a thread dump (0: not yet). */
+  long dumpRequestedAtNanos;
+
+  ChildProcess(
+      int pid,
+      int index,
+      long generation,
+      long spawnedAtNanos,
+      long spawnedAtMillis,
+      long callLimit,
+      boolean replacement) {
+    this.pid = pid;
+    this.index = index;
+    this.generation = generation;
+    this.spawnedAtNanos = spawnedAtNanos;
+    this.spawnedAtMillis = spawnedAtMillis;
+    this.callLimit = callLimit;
+    this.replacement = replacement;
+  }
+
+  boolean killed() {
+    return killCause != null;
+  }
+
+  /** Asked to exit (any reason) or killed: no longer counts as capacity. */
+  boolean leaving() {
+    return exitRequest != ExitRequest.NONE || killed();
+  }
+
+  @Override
+  public String toString() {
+    return "child " + index + " (pid " + pid + ", generation " + generation + ")";
+  }
+}

@@ -1,0 +1,52 @@
+package io.prefork.core.internal.master;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** A validated, immutable configuration, made by {@link PreforkServer.Builder#build()}. */
+public record ServerConfig(
+    InetAddress bindAddress,
+    int port,
+    int backlog,
+    int minChildren,
+    int maxChildren,
+    int threadsPerChild,
+    int minSpare,
+    int maxSpare,
+    int shmKey,
+    String jobClassName,
+    List<String> childJvmOptions,
+    Path javaExecutable,
+    String childClassPath,
+    Duration readTimeout,
+    Duration jobTimeout,
+    long maxCallsPerChild,
+    long recycleJitter,
+    Duration gracefulTimeout,
+    Duration startTimeout,
+    boolean handleSignals,
+    boolean daemon,
+    Path pidFile,
+    Path logFile,
+    Path childLogDirectory,
+    Path childClassDataDirectory,
+    InetAddress metricsAddress,
+    int metricsPort,
+    boolean jmx) {
+
+  public ServerConfig {
+    childJvmOptions = List.copyOf(childJvmOptions);
+  }
+
+  /** The Prometheus endpoint is on. */
+  public boolean metrics() {
+    return metricsPort >= 0;
+  }
+
+  /** The watchdog is on. */
+  boolean watchdog() {
+    return !jobTimeout.isZero();
+  }
+}

@@ -1,0 +1,48 @@
+package io.prefork.core.internal.protocol;
+
+import io.prefork.shm.ShmKeys;
+import java.util.List;
+
+/** What the master tells a child on its command line. */
+public record ChildArguments(
+    int shmKey,
+    int childIndex,
+    int workers,
+    long generation,
+    long masterPid,
+    long readTimeoutMillis,
+    String jobClassName) {
+
+  public List<String> toList() {
+    return List.of(
+        ShmKeys.toHex(shmKey),
+        Integer.toString(childIndex),
+        Integer.toString(workers),
+        Long.toString(generation),
+        Long.toString(masterPid),
+        Long.toString(readTimeoutMillis),
+        jobClassName);
+  }
+
+  public static ChildArguments parse(String[] args) {
+    if (args.length != 7) {
+      throw new IllegalArgumentException(
+          "expected 7 arguments (shmKey childIndex workers generation masterPid readTimeoutMillis"
+              + " jobClass), got "
+              + args.length
+              + ": this class is started by a prefork master, not by hand");
+    }
+    return new ChildArguments(
+        ShmKeys.parse(args[0]),
+        Integer.parseInt(args[1]),
+        Integer.parseInt(args[2]),
+        Long.parseLong(args[3]),
+        Long.parseLong(args[4]),
+        Long.parseLong(args[5]),
+        args[6]);
+  }
+
+  public int firstSlot() {
+    return childIndex * workers;
+  }
+}
