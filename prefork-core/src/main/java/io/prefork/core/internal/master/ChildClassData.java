@@ -302,7 +302,7 @@ public final class ChildClassData {
       }
       int uid = (Integer) Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS);
       int mode = (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-      return uid == Posix.get().geteuid() && (mode & 0022) == 0;
+      return uid == Posix.geteuid() && (mode & 0022) == 0;
     } catch (IOException | RuntimeException e) {
       return false;
     }

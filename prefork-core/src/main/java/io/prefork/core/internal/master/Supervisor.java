@@ -489,7 +489,7 @@ public final class Supervisor {
   private void reap() {
     int[] status = new int[1];
     for (ChildProcess child : List.copyOf(byPid.values())) {
-      int r = Posix.get().waitpid(child.pid, status, Posix.WNOHANG);
+      int r = Posix.waitpid(child.pid, status, Posix.WNOHANG);
       if (r == 0) {
         continue;
       }
@@ -717,7 +717,7 @@ public final class Supervisor {
               String.format("%.1f", limit / 1000.0),
               output.describe(c.index, c.pid));
           c.dumpRequestedAtNanos = System.nanoTime();
-          Posix.get().kill(c.pid, Posix.SIGQUIT);
+          Posix.kill(c.pid, Posix.SIGQUIT);
           break;
         }
       }
@@ -949,7 +949,7 @@ public final class Supervisor {
       table.requestExit(slot, reason);
     }
     // The signal wakes a child blocked in accept; the request in the table says why.
-    Posix.get().kill(child.pid, Posix.SIGTERM);
+    Posix.kill(child.pid, Posix.SIGTERM);
     log.debug("asked {} to exit ({})", child, reason);
   }
 
@@ -957,7 +957,7 @@ public final class Supervisor {
     if (!child.killed()) {
       child.killCause = cause;
       // Only pids this master spawned: never a pid read from shared memory.
-      Posix.get().kill(child.pid, Posix.SIGKILL);
+      Posix.kill(child.pid, Posix.SIGKILL);
     }
   }
 
