@@ -21,4 +21,26 @@ public final class Posix {
   public static POSIX get() {
     return Holder.POSIX;
   }
+
+  /**
+   * Sends a signal to a child this master spawned.
+   *
+   * @return 0, or -1 if the process is gone (ESRCH) or not ours
+   */
+  public static int kill(int pid, int signal) {
+    return get().kill(pid, signal);
+  }
+
+  /**
+   * {@code waitpid(pid, &status, flags)}: 0 while the child runs, its pid once reaped, -1 on error
+   * (ECHILD: someone else reaped it).
+   */
+  public static int waitpid(int pid, int[] status, int flags) {
+    return get().waitpid(pid, status, flags);
+  }
+
+  /** {@return this process's effective uid} */
+  public static int geteuid() {
+    return get().geteuid();
+  }
 }
