@@ -1,5 +1,7 @@
 package io.prefork.core;
 
+import io.prefork.core.internal.master.ChildJvmPreset;
+import io.prefork.core.internal.master.ChildMemory;
 import io.prefork.core.internal.master.ListenSocket;
 import io.prefork.core.internal.master.ServerConfig;
 import io.prefork.core.internal.master.ServerEvents;
@@ -280,7 +282,8 @@ public final class PreforkServer implements AutoCloseable {
 
   /**
    * Stops gracefully (wait-down) and waits for it: children finish the connection in hand, then
-   * exit; any still busy after the graceful timeout are killed. Does nothing if not running.
+   * exit; any still busy after the graceful timeout get a thread dump and are killed a second
+   * later. Waits at most the graceful timeout plus 20 s. Does nothing if not running.
    */
   @Override
   public void close() {
@@ -293,7 +296,13 @@ public final class PreforkServer implements AutoCloseable {
     }
     s.request(io.prefork.shm.Command.WAIT_DOWN);
     try {
-      s.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+      // Every child has its exit deadline (graceful timeout, a thread dump, the kill): the master
+      // is gone soon after it. A force-down past that is a last resort, bounded too.
+      Duration bound = config.gracefulTimeout().plusSeconds(10);
+      if (!s.awaitTermination(bound.toNanos(), TimeUnit.NANOSECONDS)) {
+        s.request(io.prefork.shm.Command.FORCE_DOWN);
+        s.awaitTermination(10, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -307,6 +316,22 @@ public final class PreforkServer implements AutoCloseable {
   }
 
   /**
+   * Children started at once and always kept, by default: two warm JVMs, so one crash never leaves
+   * the port without a worker. Chosen with the other defaults on the whole workload suite
+   * (docs/performance.md).
+   */
+  public static final int DEFAULT_MIN_CHILDREN = 2;
+
+  /** The most children by default: with {@link #DEFAULT_THREADS_PER_CHILD}, 256 workers. */
+  public static final int DEFAULT_MAX_CHILDREN = 4;
+
+  /**
+   * Worker threads per child by default: a waiting job (a database call) needs a worker per
+   * connection in flight, and threads in a few warm JVMs are far cheaper than more JVMs.
+   */
+  public static final int DEFAULT_THREADS_PER_CHILD = 64;
+
+  /**
    * Configures a {@link PreforkServer}. Every value is checked by {@link #build()}, which names the
    * value at fault; nothing is silently corrected.
    */
@@ -314,11 +339,12 @@ public final class PreforkServer implements AutoCloseable {
     private String bindAddress = "0.0.0.0";
     private int port = 0;
     private int backlog = 511;
-    private int minChildren = 4;
-    private int maxChildren = 16;
-    private int threadsPerChild = 1;
+    private int minChildren = DEFAULT_MIN_CHILDREN;
+    private int maxChildren = DEFAULT_MAX_CHILDREN;
+    private int threadsPerChild = DEFAULT_THREADS_PER_CHILD;
     private int minSpare = 1;
     private Integer maxSpare;
+    private Duration childIdleTimeout = Duration.ofSeconds(10);
     private Duration jobTimeout = Duration.ZERO;
     private long maxCallsPerChild = 0;
     private Long recycleJitter;
@@ -333,6 +359,7 @@ public final class PreforkServer implements AutoCloseable {
     private Integer shmKey;
     private String jobClassName;
     private final List<String> childJvmOptions = new ArrayList<>();
+    private String childJvmPreset = ChildJvmPreset.STANDARD.label();
     private Path javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java");
     private String childClassPath = System.getProperty("java.class.path");
     private Duration readTimeout = Duration.ofSeconds(10);
@@ -376,7 +403,7 @@ public final class PreforkServer implements AutoCloseable {
     }
 
     /**
-     * Children started at once and always kept. Default 4.
+     * Children started at once and always kept. Default {@value #DEFAULT_MIN_CHILDREN}.
      *
      * @param minChildren children started at once and always kept
      * @return this builder
@@ -387,7 +414,8 @@ public final class PreforkServer implements AutoCloseable {
     }
 
     /**
-     * The most children the pool grows to when all are busy. Default 16.
+     * The most children the pool grows to when its workers are all busy. Default {@value
+     * #DEFAULT_MAX_CHILDREN}.
      *
      * @param maxChildren the most children the pool grows to when all are busy
      * @return this builder
@@ -399,7 +427,8 @@ public final class PreforkServer implements AutoCloseable {
 
     /**
      * Worker threads per child, each accepting and serving one connection at a time with its own
-     * slot in the table (httpd's worker MPM). Default 1: one connection per child, as in prefork.
+     * slot in the table (httpd's worker MPM), so the job must be thread-safe. Default {@value
+     * #DEFAULT_THREADS_PER_CHILD}; 1 gives one connection per child, as in httpd's prefork.
      *
      * @param threadsPerChild worker threads per child, 1 to 1024
      * @return this builder
@@ -430,6 +459,20 @@ public final class PreforkServer implements AutoCloseable {
      */
     public Builder maxSpare(int maxSpare) {
       this.maxSpare = maxSpare;
+      return this;
+    }
+
+    /**
+     * How long the pool must stay over-provisioned before it gives a child back: more than {@code
+     * maxSpare} workers would still be idle without it, on every tick of this time (php-fpm's
+     * process_idle_timeout). Then one child retires, and one more per second while that holds. A
+     * steady load never makes the pool churn. Default 10 s.
+     *
+     * @param childIdleTimeout how long surplus capacity stays before a child retires, 1 ms to 1 day
+     * @return this builder
+     */
+    public Builder childIdleTimeout(Duration childIdleTimeout) {
+      this.childIdleTimeout = childIdleTimeout;
       return this;
     }
 
@@ -610,8 +653,8 @@ public final class PreforkServer implements AutoCloseable {
     }
 
     /**
-     * Extra JVM options for the children, after prefork's lean defaults, so they win where they
-     * repeat one (e.g. {@code -Xmx256m}).
+     * Extra JVM options for the children, after the {@linkplain #childJvmPreset preset}'s, so they
+     * win where they repeat one (e.g. {@code -Xmx256m}).
      *
      * @param options the options, none blank; they replace any set before
      * @return this builder
@@ -619,6 +662,21 @@ public final class PreforkServer implements AutoCloseable {
     public Builder childJvmOptions(List<String> options) {
       this.childJvmOptions.clear();
       this.childJvmOptions.addAll(options);
+      return this;
+    }
+
+    /**
+     * The children's JVM flags before {@link #childJvmOptions}, by name. Default {@code
+     * "standard"}: full tiered JIT and a heap of half the machine's memory shared by {@code
+     * maxChildren} (64 MB to 2 GB each; it grows only as the job allocates), for real jobs. {@code
+     * "lean"}: C1 only and at most 64 MB of heap, for tiny jobs where many children must stay small
+     * (an idle child about 40 MB), at the price of ordinary Java code running at half speed.
+     *
+     * @param preset {@code "standard"} or {@code "lean"}
+     * @return this builder
+     */
+    public Builder childJvmPreset(String preset) {
+      this.childJvmPreset = preset;
       return this;
     }
 
@@ -751,6 +809,7 @@ public final class PreforkServer implements AutoCloseable {
         throw new IllegalArgumentException(
             "maxSpare (" + spareCap + ") must be > minSpare (" + minSpare + ")");
       }
+      positive("childIdleTimeout", childIdleTimeout);
       if (jobTimeout == null || jobTimeout.isNegative()) {
         throw new IllegalArgumentException(
             "jobTimeout (" + jobTimeout + ") must be positive, or zero for no watchdog");
@@ -809,6 +868,9 @@ public final class PreforkServer implements AutoCloseable {
               "childJvmOptions contains an empty option: " + childJvmOptions);
         }
       }
+      ChildJvmPreset preset = ChildJvmPreset.byName(childJvmPreset);
+      long childHeap =
+          ChildMemory.heapBytes(preset, childJvmOptions, maxChildren, ChildMemory.physicalBytes());
       InetAddress address;
       try {
         address = InetAddress.getByName(bindAddress);
@@ -860,7 +922,10 @@ public final class PreforkServer implements AutoCloseable {
               childClassDataDirectory,
               metricsInet,
               metricsPort,
-              jmx));
+              jmx,
+              childIdleTimeout,
+              preset.label(),
+              childHeap));
     }
 
     /** Children may run in another directory (daemon mode: /): make every entry absolute. */

@@ -319,7 +319,13 @@ class HardeningTest {
   void sparesAreKeptBetweenMinSpareAndMaxSpare() throws Exception {
     PreforkServer server =
         cleanup.start(
-            cleanup.builder(TestJob.class).minChildren(1).maxChildren(4).minSpare(1).maxSpare(2));
+            cleanup
+                .builder(TestJob.class)
+                .minChildren(1)
+                .maxChildren(4)
+                .minSpare(1)
+                .maxSpare(2)
+                .childIdleTimeout(Duration.ofSeconds(1)));
     List<Client> held = new java.util.ArrayList<>();
     try (ControlHandle control = server.control()) {
       for (int i = 0; i < 3; i++) {
@@ -337,7 +343,8 @@ class HardeningTest {
         c.close();
       }
       held.clear();
-      // Four idle now, more than maxSpare 2: one retires per second down to two.
+      // Four idle now: after the idle timeout (1 s here), one retires per second while more than
+      // maxSpare 2 would stay idle without it: down to two.
       waitUntil(() -> control.status().children() == 2, "surplus children retired");
       Thread.sleep(1_500);
       assertEquals(2, control.status().children(), "no more than the surplus retires");

@@ -269,7 +269,9 @@ class PrometheusEndpointTest {
           .shmKey(key)
           .job(TestJob.class)
           .minChildren(1)
-          .maxChildren(1);
+          .maxChildren(1)
+          .threadsPerChild(1)
+          .childJvmPreset("lean");
     }
   }
 

@@ -33,6 +33,10 @@ public final class ServerCleanup implements AfterEachCallback {
         .job(job)
         .minChildren(2)
         .maxChildren(3)
+        // One worker per child, as the tests count slots by child; lean children start faster
+        // (the standard preset has tests of its own).
+        .threadsPerChild(1)
+        .childJvmPreset("lean")
         .gracefulTimeout(Duration.ofSeconds(10))
         .startTimeout(Duration.ofSeconds(60));
   }

@@ -21,6 +21,8 @@ public final class TestMaster {
             .minChildren(Integer.parseInt(args[1]))
             .maxChildren(Integer.parseInt(args[2]))
             .job(TestJob.class)
+            .threadsPerChild(1)
+            .childJvmPreset("lean")
             .gracefulTimeout(Duration.ofSeconds(10))
             .handleSignals(true);
     for (int i = 3; i < args.length; i++) {

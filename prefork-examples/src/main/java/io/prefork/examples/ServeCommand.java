@@ -32,12 +32,6 @@ import picocli.CommandLine.Spec;
           + " add or remove one."
     })
 final class ServeCommand implements Callable<Integer> {
-  /** Children by default: about one JVM per core (docs/performance.md). */
-  static final int DEFAULT_MIN = 2;
-
-  /** Worker threads per child by default. */
-  static final int DEFAULT_THREADS = 8;
-
   @Spec CommandSpec spec;
 
   @Option(
@@ -58,19 +52,18 @@ final class ServeCommand implements Callable<Integer> {
       names = "--min",
       paramLabel = "N",
       description =
-          "Children started at once and always kept (default: 2, or --max if that is less; see"
-              + " docs/performance.md).")
+          "Children started at once and always kept (default: "
+              + PreforkServer.DEFAULT_MIN_CHILDREN
+              + ", or --max if that is less; see docs/performance.md).")
   Integer min;
 
-  /*
-   * Most children by default: as many as --min. Growing under CPU-bound load spawns cold JVMs
-   * exactly when the cores are busiest, and retiring them again when the load stops makes the pool
-   * oscillate; both showed as 2-3x worse p99 on the 2-core machine (docs/performance.md).
-   */
   @Option(
       names = "--max",
       paramLabel = "N",
-      description = "Most children when all are busy (default: as many as --min).")
+      description =
+          "Most children when all workers are busy (default: "
+              + PreforkServer.DEFAULT_MAX_CHILDREN
+              + ", or --min if that is more).")
   Integer max;
 
   @Option(
@@ -95,8 +88,9 @@ final class ServeCommand implements Callable<Integer> {
       names = "--threads",
       paramLabel = "N",
       description =
-          "Worker threads per child, each serving one connection (default: 8; the jobs here are"
-              + " thread-safe).")
+          "Worker threads per child, each serving one connection (default: "
+              + PreforkServer.DEFAULT_THREADS_PER_CHILD
+              + "; the job must be thread-safe).")
   Integer threads;
 
   @Option(
@@ -217,6 +211,23 @@ final class ServeCommand implements Callable<Integer> {
   String metricsBind;
 
   @Option(
+      names = "--child-idle-timeout",
+      paramLabel = "SECONDS",
+      description =
+          "How long the pool stays over-provisioned (more than --max-spare idle without a child)"
+              + " before a child retires (default: 10).")
+  Double childIdleTimeout;
+
+  @Option(
+      names = "--child-jvm-preset",
+      paramLabel = "standard|lean",
+      defaultValue = "standard",
+      description =
+          "The children's JVM flags: standard (full JIT, heap from the machine's memory) or lean"
+              + " (C1 only, 64 MB heap, ~40 MB idle; for tiny jobs) (default: ${DEFAULT-VALUE}).")
+  String childJvmPreset;
+
+  @Option(
       names = "--child-jvm-option",
       paramLabel = "OPTION",
       description = "An extra JVM option for the children (repeatable), e.g. -Xmx256m.")
@@ -256,14 +267,24 @@ final class ServeCommand implements Callable<Integer> {
               .shmKey(shmKey)
               .job(jobClassName(job))
               .handleSignals(true);
-      // The example's defaults, measured on a 2-core machine (docs/performance.md): a few warm
-      // JVMs with several worker threads each beat many single-threaded ones. The library's own
-      // defaults stay one thread per child: only the application knows its job is thread-safe.
-      int minChildren =
-          min != null ? min : max != null ? Math.max(1, Math.min(DEFAULT_MIN, max)) : DEFAULT_MIN;
-      builder.minChildren(minChildren);
-      builder.maxChildren(max != null ? max : minChildren);
-      builder.threadsPerChild(threads != null ? threads : DEFAULT_THREADS);
+      // The library's defaults (docs/performance.md), but for a lone --min or --max, which moves
+      // the other bound with it rather than fail against its default.
+      if (min != null) {
+        builder.minChildren(min);
+        builder.maxChildren(Math.max(min, PreforkServer.DEFAULT_MAX_CHILDREN));
+      }
+      if (max != null) {
+        builder.maxChildren(max);
+        if (min == null) {
+          builder.minChildren(Math.max(1, Math.min(PreforkServer.DEFAULT_MIN_CHILDREN, max)));
+        }
+      }
+      if (threads != null) {
+        builder.threadsPerChild(threads);
+      }
+      if (childIdleTimeout != null) {
+        builder.childIdleTimeout(seconds("--child-idle-timeout", childIdleTimeout));
+      }
       if (minSpare != null) {
         builder.minSpare(minSpare);
       }
@@ -284,6 +305,7 @@ final class ServeCommand implements Callable<Integer> {
           .childClassDataDirectory(classDataDirectory())
           .metricsPort(metricsPort)
           .metricsAddress(metricsBind)
+          .childJvmPreset(childJvmPreset)
           .childJvmOptions(childOptions);
       server = builder.build().start();
     } catch (IllegalArgumentException | PreforkException e) {

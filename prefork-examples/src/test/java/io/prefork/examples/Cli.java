@@ -99,9 +99,9 @@ final class Cli implements AutoCloseable {
   }
 
   /**
-   * Starts {@code serve --bind 127.0.0.1 --port 0 --min 2 --max 3 --threads 1 --shm-key KEY} and
-   * then the {@code extra} arguments (the key in hex, so cleanup finds the process by its command
-   * line) and waits for its ready line.
+   * Starts {@code serve --bind 127.0.0.1 --port 0 --min 2 --max 3 --threads 1 --child-jvm-preset
+   * lean --shm-key KEY} and then the {@code extra} arguments (the key in hex, so cleanup finds the
+   * process by its command line) and waits for its ready line.
    */
   Serve serve(int key, String... extra) throws Exception {
     Path err = Files.createTempFile("prefork-serve", ".err");
@@ -120,6 +120,8 @@ final class Cli implements AutoCloseable {
                 "3",
                 "--threads",
                 "1",
+                "--child-jvm-preset",
+                "lean",
                 "--shm-key",
                 ShmKeys.toHex(key)));
     args.addAll(List.of(extra));

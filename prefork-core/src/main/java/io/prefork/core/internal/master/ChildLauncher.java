@@ -23,32 +23,6 @@ import org.slf4j.LoggerFactory;
 public final class ChildLauncher {
   private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
 
-  /** Dropped when the user's options choose a compiler: C2 needs two compiler threads. */
-  private static final String COMPILER_THREADS = "-XX:CICompilerCount=1";
-
-  /**
-   * Lean defaults for child JVMs: a child serves one connection at a time, so a small serial heap
-   * and C1 start fast and stay small. The user's options come after these and win.
-   */
-  static final List<String> LEAN_JVM_OPTIONS =
-      List.of(
-          "-XX:+UseSerialGC",
-          "-XX:TieredStopAtLevel=1",
-          // One C1 compiler thread, not two: on a small machine the second competes with the
-          // child's own start-up (spawn to first accept 110 ms instead of 133, -0.2 MB RSS).
-          COMPILER_THREADS,
-          "-Xss256k",
-          // A small initial heap: start-up garbage touches fewer pages (-1.2 MB RSS per idle
-          // child); the heap grows under load, and hello's throughput did not move.
-          "-Xms4m",
-          "-Xmx64m",
-          // The interned-string table starts at 65536 buckets; it grows when it fills (-0.4 MB).
-          "-XX:StringTableSize=4096",
-          "-XX:-UsePerfData",
-          "-XX:+ExitOnOutOfMemoryError",
-          // Reflection instead of ASM-generated stubs: the child makes each native call once.
-          "-Djnr.ffi.asm.enabled=false");
-
   /**
    * What chronicle-bytes needs to run without logging errors; the export of sun.nio.ch also gives
    * the workers their sockets' descriptors ({@link SocketFdStreams}).
@@ -124,18 +98,12 @@ public final class ChildLauncher {
     }
   }
 
-  /** The JVM options of every child: lean defaults, chronicle's, then the user's. */
+  /** The JVM options of every child: the preset's, chronicle's, then the user's (which win). */
   static List<String> jvmOptions(ServerConfig config) {
-    List<String> options = new ArrayList<>(LEAN_JVM_OPTIONS);
-    if (config.childJvmOptions().stream().anyMatch(ChildLauncher::selectsGarbageCollector)) {
-      // Two collectors make the JVM refuse to start: the user's choice wins.
-      options.remove("-XX:+UseSerialGC");
-    }
-    if (config.childJvmOptions().stream()
-        .anyMatch(o -> o.contains("Tiered") || o.contains("CICompilerCount"))) {
-      // C2 as well as C1 needs two compiler threads at least, or the JVM refuses to start.
-      options.remove(COMPILER_THREADS);
-    }
+    List<String> options =
+        new ArrayList<>(
+            ChildJvmPreset.byName(config.childJvmPreset())
+                .options(config.childHeapBytes(), config.childJvmOptions()));
     options.addAll(CHRONICLE_JVM_OPTIONS);
     int feature = javaFeatureVersion(config.javaExecutable());
     if (feature >= 22) {
@@ -146,10 +114,6 @@ public final class ChildLauncher {
     }
     options.addAll(config.childJvmOptions());
     return List.copyOf(options);
-  }
-
-  private static boolean selectsGarbageCollector(String option) {
-    return option.startsWith("-XX:+Use") && option.endsWith("GC");
   }
 
   /** The full command line of one child. */

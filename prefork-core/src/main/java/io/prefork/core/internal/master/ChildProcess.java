@@ -8,7 +8,6 @@ public final class ChildProcess {
   final int index;
   final long generation;
   final long spawnedAtNanos;
-  final long spawnedAtMillis;
 
   /** Calls after which the child is recycled (0: never); each child has its own, jittered. */
   final long callLimit;
@@ -25,22 +24,26 @@ public final class ChildProcess {
   boolean ready;
   long readyAtNanos;
 
-  /** When the watchdog asked for a thread dump (0: not yet). */
+  /** When it was asked to exit (its exit deadline runs from here). */
+  long exitAskedAtNanos;
+
+  /** When its thread dump was asked for (0: not yet). */
   long dumpRequestedAtNanos;
+
+  /** The watchdog found one of its workers hung: it was asked to exit, and is killed at the end. */
+  boolean hung;
 
   ChildProcess(
       int pid,
       int index,
       long generation,
       long spawnedAtNanos,
-      long spawnedAtMillis,
       long callLimit,
       boolean replacement) {
     this.pid = pid;
     this.index = index;
     this.generation = generation;
     this.spawnedAtNanos = spawnedAtNanos;
-    this.spawnedAtMillis = spawnedAtMillis;
     this.callLimit = callLimit;
     this.replacement = replacement;
   }

@@ -6,6 +6,8 @@ public enum ExitCause {
   REQUESTED,
   /** The watchdog killed it: busy on one connection longer than the job timeout. */
   WATCHDOG,
+  /** Asked to exit, it did not within the graceful timeout: dumped, then killed. */
+  EXIT_TIMEOUT,
   /** A force-down (or the master stopping) killed it. */
   KILLED,
   /** A replacement not accepting within the start timeout during a restart: killed. */

@@ -34,7 +34,10 @@ public record ServerConfig(
     Path childClassDataDirectory,
     InetAddress metricsAddress,
     int metricsPort,
-    boolean jmx) {
+    boolean jmx,
+    Duration childIdleTimeout,
+    String childJvmPreset,
+    long childHeapBytes) {
 
   public ServerConfig {
     childJvmOptions = List.copyOf(childJvmOptions);

@@ -1,0 +1,325 @@
+package io.prefork.core.internal.master;
+
+import static io.prefork.core.internal.master.MasterContext.children;
+import static io.prefork.core.internal.master.MasterContext.seconds;
+
+import io.prefork.core.PreforkException;
+import io.prefork.shm.ExitRequest;
+import io.prefork.shm.SlotState;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The master's work on every tick while it runs, each step a policy applied to the pool: children
+ * become ready (or are killed past the start timeout), the {@link Watchdog} finds hung workers,
+ * every leaving child's {@link ExitDeadline} is kept, {@link Recycling} marks children, the {@link
+ * Replacements} of a restart or recycling swap them without losing capacity, and the {@link
+ * PoolPolicy} grows or shrinks the pool.
+ */
+final class PoolKeeper {
+  private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
+
+  /** After asking a child for a thread dump, how long it gets to write it before the kill. */
+  static final long DUMP_GRACE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+
+  private final MasterContext m;
+  private final MasterPhases phases;
+  private final PoolPolicy policy;
+  private final Recycling recycling;
+  private final Watchdog watchdog;
+  private final ExitDeadline exitDeadline;
+  private boolean backoffLogged;
+  private volatile String lastPoolDecision = "";
+
+  PoolKeeper(MasterContext m, MasterPhases phases, Watchdog watchdog) {
+    this.m = m;
+    this.phases = phases;
+    this.watchdog = watchdog;
+    ServerConfig config = m.config;
+    this.policy =
+        new PoolPolicy(
+            config.maxChildren(),
+            config.threadsPerChild(),
+            config.minSpare(),
+            config.maxSpare(),
+            config.childIdleTimeout().toNanos(),
+            m.clock);
+    this.recycling =
+        new Recycling(
+            config.maxCallsPerChild(),
+            config.recycleJitter(),
+            bound -> ThreadLocalRandom.current().nextLong(bound));
+    this.exitDeadline =
+        new ExitDeadline(config.gracefulTimeout().toNanos(), DUMP_GRACE_NANOS, m.clock);
+  }
+
+  /** One tick of a running (not stopping) master. */
+  void tick() {
+    watchReadiness();
+    watchdog();
+    enforceExitDeadlines();
+    markRecycling();
+    replace();
+    keepSpares();
+  }
+
+  /** {@return the pool policy's last change and why ("grew: 0 idle, queue 37"), or ""} */
+  String lastPoolDecision() {
+    return lastPoolDecision;
+  }
+
+  /** Marks children ready once all their workers accept; replacements become capacity. */
+  void watchReadiness() {
+    long now = m.clock.nanoTime();
+    for (ChildProcess c : m.pool.all()) {
+      if (!c.ready
+          && !c.leaving()
+          && m.ready.isDone()
+          && now - c.spawnedAtNanos > m.config.startTimeout().toNanos()) {
+        // Hung in its job's open() (or its JVM's start): it would hold its slots forever. The
+        // first start has its own deadline (awaitReady).
+        log.warn(
+            "{} is not accepting {} s after its spawn (startTimeout): killing it",
+            c,
+            m.config.startTimeout().toSeconds());
+        m.pool.kill(c, ExitCause.START_TIMEOUT);
+        if (phases.ofNewGeneration(c)) {
+          phases.abortRestart(c + " of the new generation did not accept within the start timeout");
+        }
+        continue;
+      }
+      if (!c.ready && !c.killed() && m.pool.allSlotsAccepting(c)) {
+        c.ready = true;
+        c.readyAtNanos = now;
+        long startup = c.readyAtNanos - c.spawnedAtNanos;
+        log.debug("{} accepting after {} ms", c, startup / 1_000_000);
+        m.events.childReady(c, startup);
+        m.launcher.childReady(c.pid);
+        if (c.replacement) {
+          m.replacements.becameReady();
+        }
+      }
+      if (c.ready && m.backoff.childServing(c.spawnedAtNanos)) {
+        log.info("{} has served for 10 s: the crash loop is over", c);
+        m.table.spawnBackoffUntil(0);
+      }
+    }
+    if (!m.ready.isDone() && m.pool.readyCount() >= m.config.minChildren()) {
+      m.table.masterState(phases.readyState());
+      log.info(
+          "ready: {} accepting on {} (master pid {})",
+          children(m.pool.readyCount()),
+          m.socket,
+          ProcessHandle.current().pid());
+      m.ready.complete(null);
+      m.events.ready(m.publisher.view(m.replacements.generation()));
+    }
+  }
+
+  /**
+   * A worker busy on one connection past the job timeout: its child stops accepting and a
+   * replacement starts at once, so capacity holds; its healthy siblings finish their connections
+   * (the exit deadline cuts that short once only hung ones are left), then come the thread dump and
+   * the kill.
+   */
+  void watchdog() {
+    if (!watchdog.enabled()) {
+      return;
+    }
+    for (ChildProcess c : List.copyOf(m.pool.all())) {
+      if (c.killed() || c.hung) {
+        continue;
+      }
+      for (int slot : m.pool.slotsOf(c)) {
+        if (!watchdog.hung(slot, m.table.state(slot) == SlotState.BUSY, m.table.calls(slot))) {
+          continue;
+        }
+        c.hung = true;
+        boolean replace = !c.leaving();
+        log.warn(
+            "watchdog: slot {} (pid {}) has been busy on one connection for {} s, more than the"
+                + " job timeout of {} s; its thread dump goes to {}; {} stops accepting{}, its"
+                + " other workers finish their connections, then it is killed",
+            slot,
+            c.pid,
+            seconds(watchdog.busyNanos(slot)),
+            seconds(watchdog.limitNanos()),
+            m.output.describe(c.index, c.pid),
+            c,
+            replace ? " and a replacement starts" : "");
+        // The dump first, while the stack still shows where it hangs; then it stops accepting.
+        m.pool.askForThreadDump(c);
+        m.pool.askToExit(c, ExitRequest.RETIRE);
+        if (replace) {
+          spawn(false);
+        }
+        break;
+      }
+    }
+  }
+
+  /** Children asked to exit get the graceful timeout, then a thread dump, then the kill. */
+  void enforceExitDeadlines() {
+    for (ChildProcess c : m.pool.all()) {
+      if (c.killed() || c.exitRequest == ExitRequest.NONE) {
+        continue;
+      }
+      switch (exitDeadline.step(c.exitAskedAtNanos, c.dumpRequestedAtNanos, onlyHungBusy(c))) {
+        case WAIT -> {}
+        case DUMP -> {
+          if (!c.hung) {
+            log.warn(
+                "{} was asked to exit ({}) {} s ago and still has {} busy worker(s)"
+                    + " (gracefulTimeout): its thread dump goes to {}; killing it in 1 s",
+                c,
+                c.exitRequest.name().toLowerCase(java.util.Locale.ROOT),
+                seconds(m.clock.nanoTime() - c.exitAskedAtNanos),
+                m.pool.count(c, SlotState.BUSY),
+                m.output.describe(c.index, c.pid));
+          }
+          m.pool.askForThreadDump(c);
+        }
+        case KILL -> {
+          log.warn("{} killed: {}", c, c.hung ? "hung worker" : "past its exit deadline");
+          m.pool.kill(c, c.hung ? ExitCause.WATCHDOG : ExitCause.EXIT_TIMEOUT);
+        }
+      }
+    }
+  }
+
+  /** A hung child none of whose workers is busy but on its hung connection: nothing to wait for. */
+  private boolean onlyHungBusy(ChildProcess c) {
+    if (!c.hung) {
+      return false;
+    }
+    for (int slot : m.pool.slotsOf(c)) {
+      if (m.table.state(slot) == SlotState.BUSY
+          && watchdog.busyNanos(slot) <= watchdog.limitNanos()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Children that served their call limit are marked for replacement. */
+  private void markRecycling() {
+    if (!recycling.enabled()) {
+      return;
+    }
+    for (ChildProcess c : m.pool.all()) {
+      if (c.leaving() || c.replaceFor != ExitRequest.NONE) {
+        continue;
+      }
+      long calls = m.pool.calls(c);
+      if (recycling.due(calls, c.callLimit)) {
+        c.replaceFor = ExitRequest.RECYCLE;
+        log.info("{} served {} connections (its limit {}): recycling it", c, calls, c.callLimit);
+      }
+    }
+  }
+
+  /**
+   * Replaces marked children: spawns replacements, and each replacement that accepts lets one
+   * marked child retire. When the pool is full, one marked child retires first.
+   */
+  private void replace() {
+    List<ChildProcess> marked = new ArrayList<>();
+    int retiring = 0;
+    for (ChildProcess c : m.pool.all()) {
+      if (c.leaving()) {
+        if (c.exitRequest == ExitRequest.RESTART || c.exitRequest == ExitRequest.RECYCLE) {
+          retiring++;
+        }
+      } else if (c.replaceFor != ExitRequest.NONE) {
+        marked.add(c);
+      }
+    }
+    if (marked.isEmpty()) {
+      m.replacements.settle();
+      return;
+    }
+    // Idle ones first: they leave at once; busy ones finish their connection first.
+    marked.sort(
+        Comparator.comparing((ChildProcess c) -> !m.pool.isIdle(c))
+            .thenComparingLong(c -> c.spawnedAtNanos));
+    while (!marked.isEmpty() && m.replacements.takeReady()) {
+      ChildProcess old = marked.remove(0);
+      m.pool.askToExit(old, old.replaceFor);
+      retiring++;
+    }
+    int wanted = m.replacements.toSpawn(marked.size());
+    while (wanted > 0 && !m.backoff.backingOff() && spawn(true)) {
+      m.replacements.spawned();
+      wanted--;
+    }
+    if (!marked.isEmpty()
+        && m.replacements.starting() == 0
+        && retiring == 0
+        && !m.pool.hasFreeIndex()) {
+      ChildProcess old = marked.get(0);
+      log.debug("the pool is full: retiring {} before its replacement starts", old);
+      m.pool.askToExit(old, old.replaceFor);
+    }
+  }
+
+  /** Applies the pool policy: grows with demand, gives capacity back once it stayed unneeded. */
+  private void keepSpares() {
+    PoolPolicy.Decision d =
+        policy.decide(
+            new PoolPolicy.Sample(
+                m.pool.liveCount(),
+                m.pool.startingCount(),
+                m.pool.idleWorkers(),
+                m.publisher.readQueue(),
+                phases.floor()));
+    if (!d.changes()) {
+      return;
+    }
+    if (d.spawn() > 0 && m.backoff.backingOff()) {
+      if (!backoffLogged) {
+        backoffLogged = true;
+        log.info(
+            "crash-loop backoff: no spawn before {} ms from now", m.backoff.remainingNanos() / 1e6);
+      }
+      return;
+    }
+    int spawned = 0;
+    while (spawned < d.spawn() && spawn(false)) {
+      spawned++;
+    }
+    ChildProcess victim = d.retire() ? m.pool.pickToRetire() : null;
+    if (victim != null) {
+      m.pool.askToExit(victim, ExitRequest.RETIRE);
+    }
+    if (spawned > 0 || victim != null) {
+      lastPoolDecision = d.reason();
+      log.info(
+          "pool {}: {} {}, {} in the pool",
+          d.reason(),
+          spawned > 0 ? "spawned" : "retiring",
+          spawned > 0 ? children(spawned) : victim,
+          children(m.pool.liveCount()));
+    }
+  }
+
+  private boolean spawn(boolean replacement) {
+    ChildProcess child;
+    try {
+      child = m.pool.spawn(m.replacements.generation(), recycling.limitForNewChild(), replacement);
+    } catch (PreforkException e) {
+      log.error("cannot spawn a child: {}", e.getMessage());
+      m.backoff.spawnFailed();
+      return false;
+    }
+    if (child == null) {
+      return false;
+    }
+    m.events.spawned(child);
+    log.info("spawned {}{}", child, replacement ? " as a replacement" : "");
+    return true;
+  }
+}

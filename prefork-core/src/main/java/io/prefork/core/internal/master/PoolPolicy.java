@@ -1,0 +1,150 @@
+package io.prefork.core.internal.master;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How many children the pool should have: the seed's "all busy: fork more, up to max", with
+ * hysteresis so that a steady load never makes it churn.
+ *
+ * <ul>
+ *   <li><b>Grow</b> when fewer than {@code minSpare} workers are idle (counting those of children
+ *       still starting), or when, with fewer than {@code minSpare} idle, connections wait in the
+ *       kernel's accept queue: by as many children as cover the shortfall; at most 1, 2, 4 ...
+ *       {@link #MAX_SPAWN_RATE} children per tick while the shortage lasts, and never beyond {@code
+ *       maxChildren}. A queue alone, with workers idle, is no reason: the cores are the bottleneck
+ *       then, and another JVM would only compete for them.
+ *   <li><b>Shrink</b> only after the pool stayed over-provisioned for {@code idleTimeout}
+ *       (php-fpm's process_idle_timeout): more than {@code maxSpare} workers would still be idle
+ *       with one child fewer, on every tick of that time. Then one child retires, and one more per
+ *       {@link #RETIRE_INTERVAL_NANOS} while that still holds. Since a child retires only when
+ *       {@code maxSpare} idle workers remain without it, and the pool grows only below {@code
+ *       minSpare}, a load between the two moves nothing.
+ * </ul>
+ */
+public final class PoolPolicy {
+  /** The most children spawned in one tick (httpd's is 32 per second). */
+  static final int MAX_SPAWN_RATE = 8;
+
+  /** Once the pool shrinks, one more child per this while the surplus lasts. */
+  static final long RETIRE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  /**
+   * The pool as the master sees it on one tick.
+   *
+   * @param live children not leaving (starting ones included)
+   * @param starting children not yet accepting
+   * @param idleWorkers idle workers of ready children
+   * @param queued connections waiting in the kernel's accept queue
+   * @param floor the fewest children to keep (minChildren, moved by ADD_CHILD and REMOVE_CHILD)
+   */
+  public record Sample(int live, int starting, int idleWorkers, int queued, int floor) {}
+
+  /**
+   * What to do on this tick.
+   *
+   * @param spawn children to spawn now
+   * @param retire whether to retire one idle child
+   * @param reason why, for logs and status ("" when nothing changes)
+   */
+  public record Decision(int spawn, boolean retire, String reason) {
+    static final Decision HOLD = new Decision(0, false, "");
+
+    /** {@return whether the pool changes} */
+    public boolean changes() {
+      return spawn > 0 || retire;
+    }
+  }
+
+  private final int maxChildren;
+  private final int threadsPerChild;
+  private final int minSpare;
+  private final int maxSpare;
+  private final long idleTimeoutNanos;
+  private final MonotonicClock clock;
+
+  private int spawnRate = 1;
+  private long surplusSinceNanos;
+  private boolean surplus;
+  private boolean retiredInSurplus;
+
+  public PoolPolicy(
+      int maxChildren,
+      int threadsPerChild,
+      int minSpare,
+      int maxSpare,
+      long idleTimeoutNanos,
+      MonotonicClock clock) {
+    this.maxChildren = maxChildren;
+    this.threadsPerChild = threadsPerChild;
+    this.minSpare = minSpare;
+    this.maxSpare = maxSpare;
+    this.idleTimeoutNanos = idleTimeoutNanos;
+    this.clock = clock;
+  }
+
+  /**
+   * Decides this tick.
+   *
+   * @param s the pool now
+   * @return how the pool changes
+   */
+  public Decision decide(Sample s) {
+    int room = maxChildren - s.live();
+    int belowFloor = s.floor() - s.live();
+    int available = s.idleWorkers() + s.starting() * threadsPerChild;
+    // Too few idle: what waits in the accept queue needs workers too, beyond the spares.
+    int wanted = minSpare + (s.idleWorkers() < minSpare ? s.queued() : 0);
+    int shortfall = wanted - available;
+    if (belowFloor > 0 || shortfall > 0) {
+      surplus = false;
+      int byDemand = shortfall > 0 ? Math.min(spawnRate, ceilDiv(shortfall, threadsPerChild)) : 0;
+      int spawn = Math.min(Math.max(belowFloor, byDemand), room);
+      if (shortfall > 0) {
+        spawnRate = Math.min(MAX_SPAWN_RATE, spawnRate * 2);
+      }
+      if (spawn <= 0) {
+        return Decision.HOLD;
+      }
+      String reason =
+          belowFloor > 0 && belowFloor >= byDemand
+              ? "grew: " + s.live() + " of at least " + s.floor() + " children"
+              : "grew: " + s.idleWorkers() + " idle, queue " + s.queued();
+      return new Decision(spawn, false, reason);
+    }
+    spawnRate = 1;
+    boolean overProvisioned =
+        s.live() > s.floor()
+            && s.starting() == 0
+            && s.idleWorkers() - threadsPerChild >= Math.max(maxSpare, minSpare);
+    long now = clock.nanoTime();
+    if (!overProvisioned) {
+      surplus = false;
+      retiredInSurplus = false;
+      return Decision.HOLD;
+    }
+    if (!surplus) {
+      surplus = true;
+      surplusSinceNanos = now;
+      return Decision.HOLD;
+    }
+    long waited = now - surplusSinceNanos;
+    if (waited < (retiredInSurplus ? RETIRE_INTERVAL_NANOS : idleTimeoutNanos)) {
+      return Decision.HOLD;
+    }
+    String reason =
+        "retired: "
+            + s.idleWorkers()
+            + " idle for "
+            + TimeUnit.NANOSECONDS.toSeconds(waited)
+            + " s (maxSpare "
+            + maxSpare
+            + ")";
+    surplusSinceNanos = now;
+    retiredInSurplus = true;
+    return new Decision(0, true, reason);
+  }
+
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
+  }
+}

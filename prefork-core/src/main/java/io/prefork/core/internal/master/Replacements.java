@@ -1,0 +1,75 @@
+package io.prefork.core.internal.master;
+
+/**
+ * Restart generations and the replacement swap. A restart starts a new generation; children of
+ * older ones, and children due for recycling, are marked. For each marked child a replacement is
+ * spawned (at most {@link #PARALLELISM} starting at once: child JVMs compete for the same cores),
+ * and each replacement that accepts lets one marked child retire: capacity never drops.
+ */
+public final class Replacements {
+  /** Replacements starting at once. */
+  static final int PARALLELISM = 2;
+
+  private long generation = 1;
+  private int starting;
+  private int ready;
+
+  /** {@return the generation new children belong to} */
+  public long generation() {
+    return generation;
+  }
+
+  /** A restart: new children belong to the next generation. */
+  public long nextGeneration() {
+    return ++generation;
+  }
+
+  /**
+   * @param marked children marked for replacement and not yet asked to exit
+   * @return replacements to spawn now
+   */
+  public int toSpawn(int marked) {
+    return Math.max(0, Math.min(PARALLELISM - starting, marked - starting - ready));
+  }
+
+  /** A replacement was spawned. */
+  public void spawned() {
+    starting++;
+  }
+
+  /** A replacement accepts: it is capacity, and one marked child may go. */
+  public void becameReady() {
+    starting = Math.max(0, starting - 1);
+    ready++;
+  }
+
+  /** A replacement died before accepting. */
+  public void diedStarting() {
+    starting = Math.max(0, starting - 1);
+  }
+
+  /** {@return whether one marked child may retire now (and counts it)} */
+  public boolean takeReady() {
+    if (ready == 0) {
+      return false;
+    }
+    ready--;
+    return true;
+  }
+
+  /** {@return replacements still starting} */
+  public int starting() {
+    return starting;
+  }
+
+  /** Nothing is marked any more: surplus capacity is the pool policy's business. */
+  public void settle() {
+    ready = 0;
+  }
+
+  /** A restart was aborted: forget every replacement in flight. */
+  public void clear() {
+    starting = 0;
+    ready = 0;
+  }
+}

@@ -1,0 +1,76 @@
+package io.prefork.core.internal.master;
+
+import io.prefork.shm.MasterTable;
+import io.prefork.shm.SlotState;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps the table's pool-wide figures fresh once per tick: the accept queue as the kernel reports
+ * it, the call rate over the last second, and tells the observers (systemd, metrics) how the pool
+ * stands.
+ */
+final class TablePublisher {
+  /** How often the call rate is computed. */
+  static final long RATE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private final MasterTable table;
+  private final ListenSocket socket;
+  private final ChildPool pool;
+  private final ServerEvents events;
+  private final MonotonicClock clock;
+  private long rateSinceNanos;
+  private long rateSinceCalls = -1;
+  private int queued;
+
+  TablePublisher(
+      MasterTable table,
+      ListenSocket socket,
+      ChildPool pool,
+      ServerEvents events,
+      MonotonicClock clock) {
+    this.table = table;
+    this.socket = socket;
+    this.pool = pool;
+    this.events = events;
+    this.clock = clock;
+  }
+
+  /** Reads the accept queue (the pool policy's input too) and writes it to the table. */
+  int readQueue() {
+    int[] queue = socket.acceptQueue();
+    if (queue != null) {
+      queued = queue[0];
+      table.listenQueue(queue[0], queue[1]);
+    }
+    return queued;
+  }
+
+  void publish(long generation) {
+    long now = clock.nanoTime();
+    if (rateSinceCalls < 0 || now - rateSinceNanos >= RATE_INTERVAL_NANOS) {
+      long total = pool.allCalls();
+      if (rateSinceCalls >= 0) {
+        long interval = now - rateSinceNanos;
+        table.callRate(
+            (total - rateSinceCalls) * 1e9 / interval, TimeUnit.NANOSECONDS.toMillis(interval));
+      }
+      rateSinceNanos = now;
+      rateSinceCalls = total;
+    }
+    events.tick(view(generation));
+  }
+
+  ServerView view(long generation) {
+    int idle = 0;
+    int busy = 0;
+    int starting = 0;
+    for (ChildProcess c : pool.all()) {
+      if (!c.ready) {
+        starting++;
+      }
+      idle += pool.count(c, SlotState.IDLE);
+      busy += pool.count(c, SlotState.BUSY);
+    }
+    return new ServerView(idle, busy, pool.size(), starting, generation);
+  }
+}

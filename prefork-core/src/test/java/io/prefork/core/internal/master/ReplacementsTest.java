@@ -1,0 +1,48 @@
+package io.prefork.core.internal.master;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import org.junit.jupiter.api.Test;
+
+class ReplacementsTest {
+  private final Replacements r = new Replacements();
+
+  @Test
+  void atMostTwoStartAtOnce() {
+    assertEquals(2, r.toSpawn(8));
+    r.spawned();
+    r.spawned();
+    assertEquals(0, r.toSpawn(8), "two JVMs starting compete enough for the cores");
+    r.becameReady();
+    assertEquals(1, r.toSpawn(7));
+  }
+
+  @Test
+  void eachReadyReplacementLetsOneMarkedChildGo() {
+    r.spawned();
+    assertFalse(r.takeReady(), "not before it accepts");
+    r.becameReady();
+    assertTrue(r.takeReady());
+    assertFalse(r.takeReady(), "one for one");
+  }
+
+  @Test
+  void neverMoreThanTheMarkedNeed() {
+    r.spawned();
+    assertEquals(0, r.toSpawn(1), "one marked, one on its way");
+    r.diedStarting();
+    assertEquals(1, r.toSpawn(1), "it died: spawn again");
+  }
+
+  @Test
+  void generationsCountUpAndAnAbortForgetsTheReplacements() {
+    assertEquals(1, r.generation());
+    assertEquals(2, r.nextGeneration());
+    r.spawned();
+    r.becameReady();
+    r.clear();
+    assertFalse(r.takeReady());
+    assertEquals(0, r.starting());
+    assertEquals(2, r.generation());
+  }
+}
