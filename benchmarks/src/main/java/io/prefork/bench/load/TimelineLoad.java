@@ -224,10 +224,10 @@ public final class TimelineLoad {
     String[] events = new String[last - first + 1];
     for (int k = first; k <= last; k++) {
       sleepUntil(t0 + seconds(k));
-      if (k == 0 && o.idle() > 0) {
+      samples[k - first] = sample(o.serverPid(), shm); // before the load threads are let go
+      if (k == 0) {
         go.countDown();
       }
-      samples[k - first] = sample(o.serverPid(), shm);
       if (o.restartAt() >= 0 && k == o.restartAt()) {
         try {
           shm.restart();
