@@ -111,8 +111,10 @@ done
 read -r -a RUN <<<"$available"
 [ ${#RUN[@]} -gt 0 ] || { echo "run.sh: no peer to run" >&2; exit 1; }
 
-trap stop_all EXIT
-trap 'echo "run.sh: interrupted: stopping the peers" >&2; stop_all; exit 130' INT TERM
+# The traps write to the script's own stderr (fd 9), not to the file of the command in progress.
+exec 9>&2
+trap 'stop_all 2>&9' EXIT
+trap 'echo "run.sh: interrupted: stopping the peers" >&9; stop_all 2>&9; exit 130' INT TERM
 
 WRK_HDR=()
 [ "$WORKLOAD" != hello-ka ] && WRK_HDR=(-H 'Connection: close')

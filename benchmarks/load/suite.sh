@@ -89,8 +89,8 @@ done
   echo "mode=$([ "$QUICK" = 1 ] && echo quick || echo full)"
   echo "rounds=$ROUNDS"
   echo "build=$branch@$commit$dirty"
-  echo "java=$("$JAVA_BIN" -version 2>&1 | head -1)"
-  echo "java25=$("$JAVA25_BIN" -version 2>&1 | head -1 || echo none)"
+  echo "java=java $("$JAVA_BIN" -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')"
+  echo "java25=vthreads on java $("$JAVA25_BIN" -version 2>&1 | awk -F'"' '/version/ {print $2; exit}' || true)"
   echo "host=$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/build.txt"
 

@@ -75,7 +75,7 @@ public final class SuiteReport {
           "hello-ka", "hello, keep-alive",
           "wait", "wait 10 ms, 1 req/conn",
           "cpu", "cpu ~0.2 ms, 1 req/conn",
-          "burst", "burst (wait), 20 s mean",
+          "burst", "burst of wait, mean",
           "restart", "cpu, across a restart");
 
   /** One line of results.tsv. */
@@ -250,11 +250,14 @@ public final class SuiteReport {
     b.append(
         String.format(
             Locale.ROOT,
-            "Workload suite, %s (%s run, medians of %s round(s)), build %s%n%n",
+            "Workload suite, %s (%s run, medians of %s round(s)), build %s; %s; %s; %s%n%n",
             build.getOrDefault("date", "?"),
             build.getOrDefault("mode", "?"),
             rounds,
-            build.getOrDefault("build", "?")));
+            build.getOrDefault("build", "?"),
+            build.getOrDefault("java", "?"),
+            build.getOrDefault("java25", "?"),
+            build.getOrDefault("host", "?")));
     b.append(
         "| workload | peer | conns | req/s | p50 ms | p99 ms | errors | req/s vs prefork | p99 vs"
             + " prefork | notes |\n");
@@ -451,10 +454,12 @@ public final class SuiteReport {
         y,
         String.format(
             Locale.ROOT,
-            "%s · %s run, medians of %d round(s), all peers in the same run on the same 2-core VM · build %s",
+            "%s · %s run, medians of %d round(s), all peers in the same run on the same machine (%s)"
+                + " · build %s",
             build.getOrDefault("date", "?"),
             build.getOrDefault("mode", "?"),
             rounds,
+            build.getOrDefault("host", "?"),
             build.getOrDefault("build", "?")),
         13,
         "start",
@@ -599,14 +604,7 @@ public final class SuiteReport {
         if (pref != null && !c.peer().equals("prefork")) {
           double pv = rps ? pref.rps() : pref.p99();
           if (pv > 0 && !Double.isNaN(v)) {
-            s.text(
-                bx + bw / 2,
-                top + plotH + 25,
-                String.format(Locale.ROOT, "%.2f×", v / pv),
-                10,
-                "middle",
-                "#666",
-                false);
+            s.text(bx + bw / 2, top + plotH + 25, ratio(v / pv), 10, "middle", "#666", false);
           }
         }
         if (c.errors() > 0) {
@@ -994,6 +992,11 @@ public final class SuiteReport {
       s.text(lx + 20, ly, PEER_NAME.getOrDefault(p, p), 10, "start", "#333", false);
       lx += 30 + 6 * PEER_NAME.getOrDefault(p, p).length();
     }
+  }
+
+  /** A ratio short enough to sit under a narrow bar: 0.41×, 13.2×, 130×. */
+  static String ratio(double r) {
+    return String.format(Locale.ROOT, r >= 100 ? "%.0f×" : r >= 10 ? "%.1f×" : "%.2f×", r);
   }
 
   /** An axis label: 0, 2.5, 40, 2k, 12.5k. */
