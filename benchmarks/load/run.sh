@@ -1,234 +1,162 @@
 #!/usr/bin/env bash
 # Side-by-side load run: prefork's example daemon and its peers, each on its own port, the same wrk
-# command at each, alternating, then medians and ratios. See docs/performance.md ("Load runs").
+# command at each, alternating, then medians and ratios. See docs/performance.md ("Load runs" and
+# "Workload suite"; suite.sh runs every workload with this and timeline.sh).
 #
-#   benchmarks/load/run.sh                      # one request per connection, c=50 and c=200, 3 rounds
-#   benchmarks/load/run.sh --mode keepalive --conns 50
+#   benchmarks/load/run.sh                      # hello, one request per connection, c=50 and c=200
+#   benchmarks/load/run.sh --workload hello-ka --conns 50
+#   benchmarks/load/run.sh --workload wait --conns 200
 #   benchmarks/load/run.sh --peers "prefork c" --prefork-args "--min 2 --max 4 --threads 8"
 #
 # Options:
-#   --mode close|keepalive   close: wrk -H 'Connection: close' (one request per connection), the
-#                            hello job; keepalive: HTTP/1.1 keep-alive, the hello-ka job (default close)
+#   --workload W             hello: HelloHttpJob, wrk -H 'Connection: close' (one request per
+#                            connection); hello-ka: HelloKeepAliveJob over HTTP/1.1 keep-alive;
+#                            wait: WaitJob (10 ms, then hello; the C original's _sleep build);
+#                            cpu: CpuJob (~0.2 ms of Java work); the last two one request per
+#                            connection (default hello)
+#   --mode close|keepalive   the same as --workload hello / hello-ka (kept for old commands)
 #   --conns "50 200"         wrk connection counts (default "50 200")
 #   --rounds N               rounds; each round runs every peer once per connection count, in a
 #                            rotating order (default 3)
 #   --duration 8s            wrk -d (default 8s)
-#   --warmup 3s              one unmeasured wrk run per peer before the rounds (default 3s; 0 skips)
-#   --peers "..."            any of: prefork c jdk netty nginx (default: all that are available)
+#   --warmup 3s              one unmeasured wrk run per peer and count before the rounds (0 skips)
+#   --peers "..."            any of: prefork c jdk vthreads netty nginx (default: all that run the
+#                            workload here: c has no cpu job, netty and nginx only hello)
 #   --prefork-args "..."     extra options for `serve` (default none: its recommended defaults)
-#   --java PATH              the java for prefork and the Java peers (default: java on PATH)
+#   --jdk-threads N          the jdk peer's fixed pool (default 16; for hello-ka and wait the
+#                            largest connection count, a thread per connection)
+#   --java PATH              the java for prefork and the jdk and netty peers (default: java)
+#   --java25 PATH            the java of the vthreads peer, 21 or later
+#                            (default /usr/lib/jvm/temurin-25-jdk-amd64/bin/java)
 #   --out DIR                where raw wrk output and results.tsv go (default: a new temp dir)
+#   --append                 add to DIR/results.tsv instead of starting it anew
 #
 # It installs nothing. Missing wrk stops it; a missing peer is skipped with how to get it:
 #   wrk, nginx:  apt-get install wrk nginx-light
 #   C original:  ../shared/anchors/seed-c (built out of tree into the output dir, with make and gcc)
 #   jars:        mvn -B -DskipTests package
+# Ports LOAD_BASE_PORT (19100) to +5 and shm keys LOAD_KEY_BASE+1, +2 (0x7e5f0001, 2) of this host.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-MODE=close
+WORKLOAD=hello
 CONNS="50 200"
 ROUNDS=3
 DURATION=8s
 WARMUP=3s
 PEERS=""
-PREFORK_ARGS=""
-JAVA=java
+JDK_THREADS=""
 OUT=""
-SEED_C=${SEED_C:-$ROOT/../shared/anchors/seed-c}
-
+APPEND=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --mode) MODE=$2; shift 2 ;;
+    --workload) WORKLOAD=$2; shift 2 ;;
+    --mode)
+      case "$2" in close) WORKLOAD=hello ;; keepalive) WORKLOAD=hello-ka ;;
+        *) echo "run.sh: --mode is close or keepalive" >&2; exit 2 ;; esac
+      shift 2 ;;
     --conns) CONNS=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --peers) PEERS=$2; shift 2 ;;
     --prefork-args) PREFORK_ARGS=$2; shift 2 ;;
+    --jdk-threads) JDK_THREADS=$2; shift 2 ;;
     --java) JAVA=$2; shift 2 ;;
+    --java25) JAVA25=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --append) APPEND=1; shift ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-case "$MODE" in close|keepalive) ;; *) echo "run.sh: --mode is close or keepalive" >&2; exit 2 ;; esac
+case "$WORKLOAD" in hello|hello-ka|wait|cpu) ;;
+  *) echo "run.sh: --workload is hello, hello-ka, wait or cpu (burst and restart: timeline.sh)" >&2; exit 2 ;;
+esac
 
 if ! command -v wrk >/dev/null; then
   echo "run.sh: wrk is not installed; get it with: apt-get install wrk" >&2
   exit 1
 fi
-EXAMPLES_JAR=$ROOT/prefork-examples/target/prefork-examples.jar
-BENCH_JAR=$ROOT/benchmarks/target/benchmarks.jar
-for jar in "$EXAMPLES_JAR" "$BENCH_JAR"; do
-  if [ ! -f "$jar" ]; then
-    echo "run.sh: $jar is missing; build it with: mvn -B -DskipTests package" >&2
-    exit 1
-  fi
-done
 OUT=${OUT:-$(mktemp -d /tmp/prefork-load.XXXXXX)}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+# shellcheck source=peers.sh
+. "$ROOT/benchmarks/load/peers.sh"
+check_jars run.sh
 
-# Ports and keys of this run (the C original never removes its segment: we do).
-BASE=${LOAD_BASE_PORT:-19100}
-declare -A PORT=([prefork]=$BASE [c]=$((BASE + 1)) [jdk]=$((BASE + 2)) [netty]=$((BASE + 3)) [nginx]=$((BASE + 4)))
-PREFORK_KEY=0x7e5f0001
-C_KEY=0x7e5f0002
+max_conns=0
+for c in $CONNS; do [ "$c" -gt "$max_conns" ] && max_conns=$c; done
+KEEPALIVE=0
+[ "$WORKLOAD" = hello-ka ] && KEEPALIVE=1
+# A keep-alive connection holds its worker for its whole life (as in httpd's prefork and worker
+# MPMs), and so does a waiting one for its 10 ms: with fewer workers than connections the rest
+# wait in the accept queue (for keep-alive unserved for the whole run, and wrk reports no error
+# for them). So the jdk peer gets a thread per connection there; in keep-alive mode prefork gets
+# workers for every connection too (2 children of ceil(max conns / 2) threads) unless
+# --prefork-args says otherwise. For wait, prefork runs as serve decides (its defaults).
+if [ -z "$JDK_THREADS" ]; then
+  case "$WORKLOAD" in hello-ka|wait) JDK_THREADS=$max_conns ;; *) JDK_THREADS=16 ;; esac
+fi
+if [ "$WORKLOAD" = hello-ka ] && [ -z "$PREFORK_ARGS" ]; then
+  PREFORK_ARGS="--threads $(( (max_conns + 1) / 2 ))"
+  echo "keep-alive: prefork runs with $PREFORK_ARGS (2 children), a worker for every connection"
+fi
 
-# Which peers can run.
 available=""
-want=${PEERS:-"prefork c jdk netty nginx"}
-for p in $want; do
-  case "$p" in
-    prefork|jdk|netty) available="$available $p" ;;
-    c)
-      if [ -d "$SEED_C" ] && command -v make >/dev/null && command -v gcc >/dev/null; then
-        available="$available c"
-      else
-        echo "run.sh: skipping the C original: needs $SEED_C, make and gcc (apt-get install build-essential)" >&2
-      fi ;;
-    nginx)
-      if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
-        available="$available nginx"
-      else
-        echo "run.sh: skipping nginx: not installed; get it with: apt-get install nginx-light" >&2
-      fi ;;
-    *) echo "run.sh: unknown peer $p" >&2; exit 2 ;;
-  esac
+for p in ${PEERS:-$ALL_PEERS}; do
+  if peer_runs "$p" "$WORKLOAD" run.sh; then available="$available $p"
+  elif [ -n "$PEERS" ]; then echo "run.sh: $p does not run $WORKLOAD here: left out" >&2; fi
 done
 read -r -a RUN <<<"$available"
 [ ${#RUN[@]} -gt 0 ] || { echo "run.sh: no peer to run" >&2; exit 1; }
 
-declare -A PID=()
-cleanup() {
-  set +e
-  for p in "${!PID[@]}"; do
-    case "$p" in
-      c) kill -KILL -- "-${PID[$p]}" 2>/dev/null ;;                 # its own process group
-      prefork) kill -TERM "${PID[$p]}" 2>/dev/null ;;              # wait-down, removes its shm
-      nginx) kill -QUIT "${PID[$p]}" 2>/dev/null ;;
-      *) kill -TERM "${PID[$p]}" 2>/dev/null ;;
-    esac
-  done
-  for p in "${!PID[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "${PID[$p]}" 2>/dev/null || break; sleep 0.1; done
-    wait "${PID[$p]}" 2>/dev/null
-  done
-  if [ -n "${PID[c]:-}" ]; then
-    for _ in $(seq 1 30); do pgrep -g "${PID[c]}" >/dev/null 2>&1 || break; sleep 0.1; done
-    ipcrm -M "$C_KEY" 2>/dev/null
-  fi
-  PID=()
-}
-trap cleanup EXIT INT TERM
-
-wait_port() { # port, name
-  for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "run.sh: $2 did not listen on port $1; see $OUT/$2.log" >&2
-  exit 1
-}
-
-JOB=hello
-KA_FLAG=""
-if [ "$MODE" = keepalive ]; then JOB=hello-ka; KA_FLAG=--keepalive; fi
-# A keep-alive connection holds its worker for its whole life (as in httpd's prefork and worker
-# MPMs): with fewer workers than connections the rest wait in the accept queue, unserved, and wrk
-# reports no error for them. So in keep-alive mode prefork gets workers for every connection:
-# 2 children of ceil(max conns / 2) threads, unless --prefork-args says otherwise.
-if [ "$MODE" = keepalive ] && [ -z "$PREFORK_ARGS" ]; then
-  max_conns=0
-  for c in $CONNS; do [ "$c" -gt "$max_conns" ] && max_conns=$c; done
-  PREFORK_ARGS="--threads $(( (max_conns + 1) / 2 ))"
-  echo "keep-alive: prefork runs with $PREFORK_ARGS (2 children), a worker for every connection"
-fi
-PEER_JVM=(-XX:+UseSerialGC -Xmx256m)
-
-start_peer() {
-  local p=$1 port=${PORT[$1]}
-  case "$p" in
-    prefork)
-      # shellcheck disable=SC2086
-      "$JAVA" -jar "$EXAMPLES_JAR" serve --port "$port" --shm-key "$PREFORK_KEY" --job "$JOB" \
-        $PREFORK_ARGS >"$OUT/prefork.log" 2>&1 &
-      PID[prefork]=$! ;;
-    c)
-      if [ ! -x "$OUT/seed-c/ready_fork_block" ]; then
-        mkdir -p "$OUT/seed-c" && cp -r "$SEED_C/." "$OUT/seed-c/" && make -s -C "$OUT/seed-c" >/dev/null 2>&1
-      fi
-      local bin=ready_fork_block
-      [ "$MODE" = keepalive ] && bin=ready_fork_block_ka
-      ipcrm -M "$C_KEY" 2>/dev/null || true
-      setsid "$OUT/seed-c/$bin" -F -p "$port" -k "$C_KEY" -n 50 -x 200 >"$OUT/c.log" 2>&1 &
-      PID[c]=$!
-      disown "${PID[c]}" ;;                                  # no "Killed" notice at the end
-    jdk)
-      "$JAVA" "${PEER_JVM[@]}" -cp "$BENCH_JAR" io.prefork.bench.load.ThreadPoolServer \
-        --port "$port" --threads 16 $KA_FLAG >"$OUT/jdk.log" 2>&1 &
-      PID[jdk]=$! ;;
-    netty)
-      "$JAVA" "${PEER_JVM[@]}" -cp "$BENCH_JAR" io.prefork.bench.load.NettyServer \
-        --port "$port" --threads 2 $KA_FLAG >"$OUT/netty.log" 2>&1 &
-      PID[netty]=$! ;;
-    nginx)
-      mkdir -p "$OUT/nginx"
-      cat >"$OUT/nginx/nginx.conf" <<EOF
-worker_processes 2;
-pid $OUT/nginx/nginx.pid;
-error_log $OUT/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $OUT/nginx; proxy_temp_path $OUT/nginx; fastcgi_temp_path $OUT/nginx;
-  uwsgi_temp_path $OUT/nginx; scgi_temp_path $OUT/nginx;
-  server {
-    listen 127.0.0.1:$port backlog=511;
-    location / { default_type text/plain; return 200 "hello\n"; }
-  }
-}
-EOF
-      "$(command -v nginx || echo /usr/sbin/nginx)" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" \
-        -g 'daemon off;' >"$OUT/nginx.log" 2>&1 &
-      PID[nginx]=$! ;;
-  esac
-  wait_port "$port" "$p"
-}
+# The traps write to the script's own stderr (fd 9), not to the file of the command in progress.
+exec 9>&2
+trap 'stop_all 2>&9' EXIT
+trap 'echo "run.sh: interrupted: stopping the peers" >&9; stop_all 2>&9; exit 130' INT TERM
 
 WRK_HDR=()
-[ "$MODE" = close ] && WRK_HDR=(-H 'Connection: close')
+[ "$WORKLOAD" != hello-ka ] && WRK_HDR=(-H 'Connection: close')
 
 # wrk's latency in ms (its unit suffixes: us, ms, s)
 to_ms() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'; }
 
 run_wrk() { # peer, conns, round -> one line in results.tsv
-  local p=$1 c=$2 r=$3 f="$OUT/wrk-$1-c$2-r$3.txt"
-  wrk -t2 -c"$c" -d"$DURATION" --latency "${WRK_HDR[@]}" "http://127.0.0.1:${PORT[$p]}/" >"$f" 2>&1 || true
+  local p=$1 c=$2 r=$3 f="$OUT/wrk-$WORKLOAD-$1-c$2-r$3.txt"
+  in_background wrk -t2 -c"$c" -d"$DURATION" --latency "${WRK_HDR[@]}" "http://127.0.0.1:${PORT[$p]}/" >"$f" 2>&1 || true
   local rps p50 p99 errs
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$f")
   p50=$(to_ms "$(awk '$1=="50%" {print $2}' "$f")")
   p99=$(to_ms "$(awk '$1=="99%" {print $2}' "$f")")
   errs=$(awk '/Socket errors:/ {gsub(",",""); s+=$4+$6+$8+$10} /Non-2xx/ {s+=$5} END {print s+0}' "$f")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$MODE" "$p" "$c" "$r" "${rps:-0}" "$p50" "$p99" "$errs" >>"$OUT/results.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\n' "$WORKLOAD" "$p" "$c" "$r" "${rps:-0}" "$p50" "$p99" "$errs" >>"$OUT/results.tsv"
   printf '  %-8s c=%-4s round %s: %10s req/s  p50 %8s ms  p99 %8s ms  errors %s\n' "$p" "$c" "$r" "${rps:-0}" "$p50" "$p99" "$errs"
 }
 
-echo "load run: mode $MODE, conns [$CONNS], $ROUNDS rounds of wrk -t2 -d$DURATION, peers: ${RUN[*]}"
+echo "load run: workload $WORKLOAD, conns [$CONNS], $ROUNDS rounds of wrk -t2 -d$DURATION, peers: ${RUN[*]}"
 echo "output: $OUT"
+started=()
 for p in "${RUN[@]}"; do
-  start_peer "$p"
-  echo "  started $p on port ${PORT[$p]}"
+  if start_peer "$p" "$WORKLOAD"; then
+    echo "  started $p on port ${PORT[$p]}"
+    started+=("$p")
+  else
+    echo "run.sh: $p did not start: left out" >&2
+    stop_peer "$p"
+  fi
 done
+[ ${#started[@]} -gt 0 ] || { echo "run.sh: no peer started" >&2; exit 1; }
+RUN=("${started[@]}")
 if [ "$WARMUP" != 0 ]; then
   for p in "${RUN[@]}"; do
     for c in $CONNS; do
-      wrk -t2 -c"$c" -d"$WARMUP" "${WRK_HDR[@]}" "http://127.0.0.1:${PORT[$p]}/" >/dev/null 2>&1 || true
+      in_background wrk -t2 -c"$c" -d"$WARMUP" "${WRK_HDR[@]}" "http://127.0.0.1:${PORT[$p]}/" >/dev/null 2>&1 || true
     done
   done
 fi
-: >"$OUT/results.tsv"
+[ "$APPEND" = 1 ] || : >"$OUT/results.tsv"
+rows_before=$(wc -l <"$OUT/results.tsv")
 n=${#RUN[@]}
 for r in $(seq 1 "$ROUNDS"); do
   for c in $CONNS; do
@@ -237,15 +165,15 @@ for r in $(seq 1 "$ROUNDS"); do
     done
   done
 done
-if [ -n "${PID[prefork]:-}" ] && command -v ps >/dev/null; then
+if [ -n "${PID[prefork]:-}" ]; then
   echo "prefork processes after the runs (the pool may have grown):"
-  pgrep -P "${PID[prefork]}" | xargs -r ps -o pid=,rss= -p | awk '{n++; s+=$2} END {printf "  %d children, %.1f MB RSS each on average\n", n, s/n/1024}' || true
+  pgrep -P "${PID[prefork]}" | xargs -r ps -o pid=,rss= -p | awk '{n++; s+=$2} END {if (n) printf "  %d children, %.1f MB RSS each on average\n", n, s/n/1024}' || true
 fi
-cleanup
+stop_all
 
 echo
-echo "medians over $ROUNDS rounds (mode $MODE):"
-awk -F'\t' '
+echo "medians over $ROUNDS rounds (workload $WORKLOAD):"
+tail -n +"$((rows_before + 1))" "$OUT/results.tsv" | awk -F'\t' '
   function median(a, n,   i, j, t) {
     for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
@@ -254,7 +182,7 @@ awk -F'\t' '
     if (!($2 in seenp)) { seenp[$2] = 1; peers[++np] = $2 }
     if (!($3 in seenc)) { seenc[$3] = 1; conns[++nc] = $3 } }
   END {
-    printf "%-8s %6s %12s %10s %10s %8s %10s %12s %10s\n", "peer", "conns", "req/s", "p50 ms", "p99 ms", "errors", "rps/C", "p99/C p99", "rps/nginx"
+    printf "%-8s %6s %12s %10s %10s %8s %10s %12s %8s %10s\n", "peer", "conns", "req/s", "p50 ms", "p99 ms", "errors", "rps/pref", "p99/pref p99", "rps/C", "rps/nginx"
     for (ci = 1; ci <= nc; ci++) {
       c = conns[ci]
       for (pi = 1; pi <= np; pi++) {
@@ -267,11 +195,12 @@ awk -F'\t' '
       for (pi = 1; pi <= np; pi++) {
         p = peers[pi]; k = p SUBSEP c
         if (!n[k]) continue
+        rp = ("prefork" in rps && rps["prefork"] > 0) ? sprintf("%.2f", rps[p] / rps["prefork"]) : "-"
+        pp = ("prefork" in p99 && p99["prefork"] > 0) ? sprintf("%.2f", p99[p] / p99["prefork"]) : "-"
         rc = ("c" in rps && rps["c"] > 0) ? sprintf("%.2f", rps[p] / rps["c"]) : "-"
-        pc = ("c" in p99 && p99["c"] > 0) ? sprintf("%.2f", p99[p] / p99["c"]) : "-"
         rn = ("nginx" in rps && rps["nginx"] > 0) ? sprintf("%.2f", rps[p] / rps["nginx"]) : "-"
-        printf "%-8s %6s %12.0f %10.2f %10.2f %8d %10s %12s %10s\n", p, c, rps[p], p50[p], p99[p], E[k], rc, pc, rn
+        printf "%-8s %6s %12.0f %10.2f %10.2f %8d %10s %12s %8s %10s\n", p, c, rps[p], p50[p], p99[p], E[k], rp, pp, rc, rn
       }
       delete rps; delete p50; delete p99
     }
-  }' "$OUT/results.tsv" | tee "$OUT/summary.txt"
+  }' | tee "$OUT/summary-$WORKLOAD.txt"

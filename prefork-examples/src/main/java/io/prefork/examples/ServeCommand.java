@@ -76,11 +76,12 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--job",
-      paramLabel = "hello|hello-ka|echo|CLASS",
+      paramLabel = "hello|hello-ka|echo|wait|cpu|CLASS",
       defaultValue = "hello",
       description =
           "hello: HTTP/1.0 'hello', one request per connection; hello-ka: the same over HTTP/1.1"
-              + " keep-alive; echo: echoes lines; or a ChildJob class on the class path"
+              + " keep-alive; echo: echoes lines; wait: 'hello' after 10 ms; cpu: about 0.2 ms of"
+              + " Java work per request; or a ChildJob class on the class path"
               + " (default: ${DEFAULT-VALUE}).")
   String job;
 
@@ -378,6 +379,8 @@ final class ServeCommand implements Callable<Integer> {
       case "hello" -> HelloHttpJob.class.getName();
       case "hello-ka" -> HelloKeepAliveJob.class.getName();
       case "echo" -> EchoJob.class.getName();
+      case "wait" -> WaitJob.class.getName();
+      case "cpu" -> CpuJob.class.getName();
       default -> job;
     };
   }
