@@ -13,8 +13,10 @@ package io.prefork.core;
  *
  * <p>An exception from {@code handle} is logged and that connection closed; the child lives on. An
  * exception from {@code open} stops the child with exit status 78, and the master does not retry a
- * job that cannot even start. With {@code threadsPerChild > 1} the worker threads share the one
- * instance, so {@code handle} must be thread-safe.
+ * job that cannot even start. The worker threads of a child (64 by default, {@link
+ * PreforkServer.Builder#threadsPerChild}) share the one instance, so {@code handle} must be
+ * thread-safe; {@code threadsPerChild(1)} gives one connection per child JVM, as in httpd's
+ * prefork.
  */
 public interface ChildJob {
 
