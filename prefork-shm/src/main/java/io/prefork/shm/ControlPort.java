@@ -47,7 +47,7 @@ public final class ControlPort extends AttachedTable {
     checkAttached();
     long waitUntil = System.currentTimeMillis() + PENDING_WAIT_MILLIS;
     while (true) {
-      long word = store().readVolatileLong(COMMAND_OFFSET);
+      long word = view.getLongAcquire(COMMAND_OFFSET);
       long sequence = commandSequence(word);
       if (sequence != acknowledged() && System.currentTimeMillis() < waitUntil) {
         Thread.onSpinWait();
@@ -67,8 +67,7 @@ public final class ControlPort extends AttachedTable {
    * @return the sequence number, 0 before the master took any command
    */
   public long acknowledged() {
-    checkAttached();
-    return store().readVolatileLong(COMMAND_ACK_OFFSET);
+    return view.getLongAcquire(COMMAND_ACK_OFFSET);
   }
 
   /**
@@ -92,11 +91,16 @@ public final class ControlPort extends AttachedTable {
   }
 
   boolean compareAndSetCommand(long expected, long update) {
-    return store().compareAndSwapLong(COMMAND_OFFSET, expected, update);
+    checkAttached();
+    if (segment.isReadOnly()) {
+      throw new IllegalStateException("the table is attached read-only");
+    }
+    // COMMAND_OFFSET + 8 <= HEADER_SIZE <= the validated size: inside the segment.
+    return RawMemory.compareAndSwapLong(segment.address() + COMMAND_OFFSET, expected, update);
   }
 
   long commandWord() {
-    return store().readVolatileLong(COMMAND_OFFSET);
+    return view.getLongAcquire(COMMAND_OFFSET);
   }
 
   private static void sleepBriefly() {

@@ -262,11 +262,7 @@ class SharedStatusTableTest {
     int deadPid = (int) gone.pid();
     try (ShmSegment raw = ShmSegment.create(key, segmentSize(2))) {
       BytesStore<?, ?> b = BytesStore.wrap(raw.address(), raw.size());
-      b.writeLong(MAGIC_OFFSET, MAGIC);
-      b.writeInt(SLOT_COUNT_OFFSET, 2);
-      b.writeInt(SLOT_SIZE_OFFSET, SLOT_SIZE);
-      b.writeInt(MASTER_PID_OFFSET, deadPid);
-      b.writeLong(HEARTBEAT_OFFSET, System.currentTimeMillis() - 60_000);
+      writeHeader(b, 2, deadPid, System.currentTimeMillis() - 60_000);
       b.writeLong(GENERATION_OFFSET, 99);
       b.writeVolatileInt(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
     }
@@ -285,15 +281,25 @@ class SharedStatusTableTest {
     assertTrue(gone.waitFor(10, TimeUnit.SECONDS));
     try (ShmSegment raw = ShmSegment.create(key, segmentSize(2))) {
       BytesStore<?, ?> b = BytesStore.wrap(raw.address(), raw.size());
-      b.writeLong(MAGIC_OFFSET, MAGIC);
-      b.writeInt(SLOT_COUNT_OFFSET, 2);
-      b.writeInt(SLOT_SIZE_OFFSET, SLOT_SIZE);
-      b.writeInt(MASTER_PID_OFFSET, (int) gone.pid());
+      writeHeader(b, 2, (int) gone.pid(), System.currentTimeMillis() - 60_000);
       b.writeVolatileInt(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
       StatusTableException e =
           assertThrows(StatusTableException.class, () -> MasterTable.create(key, spec(2)));
       assertEquals(StatusTableException.Reason.STALE_ATTACHED, e.reason());
       assertTrue(e.getMessage().contains("1 process(es) are still attached"), e.getMessage());
     }
+  }
+
+  /** What a master writes before the layout version: one worker per child, 1..slots children. */
+  static void writeHeader(BytesStore<?, ?> b, int slots, int masterPid, long heartbeatMillis) {
+    b.writeLong(MAGIC_OFFSET, MAGIC);
+    b.writeInt(SLOT_COUNT_OFFSET, slots);
+    b.writeInt(SLOT_SIZE_OFFSET, SLOT_SIZE);
+    b.writeInt(WORKERS_PER_CHILD_OFFSET, 1);
+    b.writeInt(MIN_CHILDREN_OFFSET, 1);
+    b.writeInt(MAX_CHILDREN_OFFSET, slots);
+    b.writeInt(MASTER_PID_OFFSET, masterPid);
+    b.writeLong(MASTER_START_OFFSET, heartbeatMillis);
+    b.writeLong(HEARTBEAT_OFFSET, heartbeatMillis);
   }
 }
