@@ -54,7 +54,35 @@ public final class ControlHandle implements AutoCloseable {
     } catch (StatusTableException e) {
       throw new PreforkException("no usable prefork server at " + e.getMessage(), e);
     }
-    TableSnapshot s = port.snapshot();
+    TableSnapshot s;
+    try {
+      s = port.snapshot();
+    } catch (RuntimeException e) {
+      port.close();
+      throw new PreforkException(
+          "cannot read the prefork server's table at shm key "
+              + ShmKeys.toHex(shmKey)
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    long ahead = s.heartbeatMillis() - s.takenAtMillis();
+    if (ahead > MasterTable.STALE_AFTER_MILLIS) {
+      // A master writes its clock every 50 ms: far ahead of ours is a corrupt table (or a clock
+      // that just stepped back by more than that).
+      port.close();
+      throw new PreforkException(
+          "no usable prefork server at shm key "
+              + ShmKeys.toHex(shmKey)
+              + ": its master's last heartbeat, "
+              + s.heartbeatMillis()
+              + ", is "
+              + ahead / 1000
+              + " s ahead of this host's clock: the table is corrupt (or the clock was just set"
+              + " back); retry in a moment, and if it persists stop master pid "
+              + s.masterPid()
+              + " and start the server again, or choose another --shm-key");
+    }
     boolean running = pidAlive(s.masterPid());
     if (!running || s.heartbeatAgeMillis() >= MasterTable.STALE_AFTER_MILLIS) {
       port.close();

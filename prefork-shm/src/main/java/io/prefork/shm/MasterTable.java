@@ -116,12 +116,23 @@ public final class MasterTable extends AttachedTable {
     TableCheck.checkOwnership(key, stat);
     SegmentView view = new SegmentView(probe);
     if (stat.size() < HEADER_SIZE || view.size() < HEADER_SIZE) {
-      throw foreign(key, stat);
+      throw foreign(
+          key,
+          stat,
+          " exists here and is not a prefork status table (fewer bytes than a table's header, "
+              + HEADER_SIZE
+              + "): choose another --shm-key");
     }
     int version = view.getIntAcquire(LAYOUT_VERSION_OFFSET);
     long magic = view.getLong(MAGIC_OFFSET);
     if (magic != MAGIC && !(magic == 0 && version == 0)) {
-      throw foreign(key, stat);
+      throw foreign(
+          key,
+          stat,
+          String.format(
+              " exists here and is not a prefork status table (magic 0x%016x, not prefork's"
+                  + " 0x%016x): choose another --shm-key",
+              magic, MAGIC));
     }
     long heartbeatAge;
     int masterPid;
@@ -229,11 +240,6 @@ public final class MasterTable extends AttachedTable {
       return millis < 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
     }
     return age;
-  }
-
-  private static StatusTableException foreign(int key, ShmStat stat) {
-    return foreign(
-        key, stat, " exists here and is not a prefork status table: choose another --shm-key");
   }
 
   /** "a segment of N bytes created by pid P" and what follows. */

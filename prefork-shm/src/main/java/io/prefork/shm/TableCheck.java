@@ -90,7 +90,8 @@ final class TableCheck {
               + version
               + " but this prefork reads version "
               + LAYOUT_VERSION
-              + ": use the same prefork version for the server and its tools");
+              + ": use the same prefork version for the server and its tools (if this is not your"
+              + " server's table, choose another --shm-key)");
     }
     return checkLayout(key, stat, view);
   }
