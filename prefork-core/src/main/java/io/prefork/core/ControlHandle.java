@@ -7,6 +7,7 @@ import io.prefork.shm.ShmException;
 import io.prefork.shm.ShmKeys;
 import io.prefork.shm.StatusTableException;
 import io.prefork.shm.TableSnapshot;
+import java.io.File;
 import java.time.Duration;
 
 /**
@@ -130,8 +131,12 @@ public final class ControlHandle implements AutoCloseable {
     };
   }
 
+  /**
+   * True if a process with this pid exists (a zombie included): its directory in /proc, where
+   * ProcessHandle looks too, without starting ProcessHandle's machinery in a short-lived ctl.
+   */
   private static boolean pidAlive(int pid) {
-    return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    return pid > 0 && new File("/proc", Integer.toString(pid)).isDirectory();
   }
 
   /** {@return the key of the server's table} */
@@ -212,8 +217,7 @@ public final class ControlHandle implements AutoCloseable {
   }
 
   private boolean gone() {
-    boolean pidAlive = ProcessHandle.of(masterPid).map(ProcessHandle::isAlive).orElse(false);
-    return !pidAlive || port.stat().markedForRemoval();
+    return !pidAlive(masterPid) || port.stat().markedForRemoval();
   }
 
   private void post(Command command) {

@@ -165,6 +165,61 @@ class CtlIT {
     }
   }
 
+  /**
+   * {@code ctl status --watch} refreshes until Ctrl-C (SIGINT: exit 0, nothing on stderr), and ends
+   * by itself with one line and status 1 when the server stops under it.
+   */
+  @Test
+  void ctlStatusWatchRefreshesUntilCtrlCOrTheServerStops() throws Exception {
+    int key = cleanup.newKey();
+    try (Cli cli = new Cli()) {
+      Cli.Serve serve = cli.serve(key);
+
+      Cli.Running table = cli.startCtl(key, "status", "--watch", "--interval", "0.2");
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (frames(table.out()) < 3) {
+        assertTrue(System.nanoTime() < deadline, "fewer than 3 frames in 20 s:\n" + table.out());
+        assertTrue(table.process().isAlive(), "watch ended:\n" + table.out() + table.err());
+        Thread.sleep(50);
+      }
+      assertTrue(table.out().contains("master pid " + serve.masterPid()), table.out());
+      assertTrue(table.out().contains("every 0.2s, Ctrl-C to stop"), table.out());
+      Process kill =
+          new ProcessBuilder("kill", "-INT", Long.toString(table.process().pid())).start();
+      assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
+      assertTrue(
+          Cli.awaitExit(table.process(), Duration.ofSeconds(10)), "watch still running after INT");
+      assertEquals(0, table.process().exitValue(), table.err());
+      assertEquals("", table.err());
+
+      Cli.Running json = cli.startCtl(key, "status", "--watch", "--json", "--interval", "0.2");
+      while (json.out().lines().count() < 2) {
+        assertTrue(System.nanoTime() < deadline, "fewer than 2 JSON lines:\n" + json.out());
+        Thread.sleep(50);
+      }
+      for (String line : json.out().lines().toList()) {
+        assertTrue(line.startsWith("{\"masterPid\":" + serve.masterPid() + ","), line);
+        assertTrue(line.endsWith("]}"), line);
+      }
+      assertEquals(0, cli.ctl(key, "wdown").exitCode());
+      assertTrue(
+          Cli.awaitExit(json.process(), Duration.ofSeconds(15)),
+          "watch still running after the server stopped:\n" + json.err());
+      assertEquals(1, json.process().exitValue(), json.err());
+      assertEquals(1, json.err().lines().count(), json.err());
+      assertTrue(
+          json.err().startsWith("prefork ctl: the server at shm key " + ShmKeys.toHex(key)),
+          json.err());
+      assertTrue(json.err().contains("stopped"), json.err());
+      assertTrue(Cli.awaitExit(serve.process(), Duration.ofSeconds(10)), serve.log());
+    }
+  }
+
+  /** Frames of a watched scoreboard written to a pipe: one per header line. */
+  private static long frames(String out) {
+    return out.lines().filter(l -> l.startsWith("prefork 0x")).count();
+  }
+
   private static List<Worker> workers(String json) {
     List<Worker> workers = new ArrayList<>();
     Matcher m = WORKER.matcher(json);

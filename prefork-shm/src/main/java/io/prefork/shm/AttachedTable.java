@@ -36,19 +36,21 @@ abstract class AttachedTable implements AutoCloseable {
     return TableCheck.validate(segment.key(), segment.stat(), new SegmentView(segment));
   }
 
-  /** Attaches and validates, detaching again if validation fails. */
-  static <T> T attachValidated(int key, boolean readOnly, Factory<T> factory) {
+  /** A segment attached and validated, and its table's slot count. */
+  record Attached(ShmSegment segment, int slotCount) {}
+
+  /**
+   * Attaches and validates, detaching again if validation fails. (Not a factory taking a
+   * constructor reference: each lambda's first use costs a short-lived tool milliseconds.)
+   */
+  static Attached attachValidated(int key, boolean readOnly) {
     ShmSegment segment = ShmSegment.attach(key, readOnly);
     try {
-      return factory.create(segment, validate(segment));
+      return new Attached(segment, validate(segment));
     } catch (RuntimeException e) {
       segment.detach();
       throw e;
     }
-  }
-
-  interface Factory<T> {
-    T create(ShmSegment segment, int slotCount);
   }
 
   /**
@@ -215,6 +217,15 @@ abstract class AttachedTable implements AutoCloseable {
     byte[] raw = new byte[length];
     for (int i = 0; i < length; i++) {
       raw[i] = view.getByte(LISTEN_ADDRESS_OFFSET + i);
+    }
+    if (length == 4) {
+      // What Inet4Address.getHostAddress() prints, without starting InetAddress (its caches and
+      // name service) in a short-lived tool.
+      StringBuilder b = new StringBuilder(15);
+      for (int i = 0; i < 4; i++) {
+        b.append(i == 0 ? "" : ".").append(raw[i] & 0xFF);
+      }
+      return b.toString();
     }
     try {
       return InetAddress.getByAddress(raw).getHostAddress();

@@ -26,7 +26,8 @@ public final class ControlPort extends AttachedTable {
    * @throws StatusTableException when the segment is not a valid prefork table of ours
    */
   public static ControlPort attach(int key) {
-    return attachValidated(key, false, ControlPort::new);
+    Attached attached = attachValidated(key, false);
+    return new ControlPort(attached.segment(), attached.slotCount());
   }
 
   /**

@@ -251,7 +251,7 @@ public final class MasterTable extends AttachedTable {
   }
 
   static boolean processAlive(int pid) {
-    return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    return TableCheck.processAlive(pid);
   }
 
   private static void sleep(long millis) {

@@ -2,6 +2,8 @@ package io.prefork.shm;
 
 import static io.prefork.shm.SharedStatusTable.*;
 
+import java.io.File;
+
 /**
  * The checks a segment passes before anything in it is trusted, shared by every process that
  * attaches a table and by a master deciding whether a table left on its key is a stale one of its
@@ -103,7 +105,7 @@ final class TableCheck {
    */
   static StatusTableException unfinished(int key, ShmStat stat) {
     int creator = stat.creatorPid();
-    if (!MasterTable.processAlive(creator)) {
+    if (!processAlive(creator)) {
       // Never finished and its creator gone: nothing will ever make it ready.
       return new StatusTableException(
           StatusTableException.Reason.FOREIGN,
@@ -139,6 +141,15 @@ final class TableCheck {
             + age
             + " s ago and has not finished its header; if that is a prefork master starting,"
             + " retry in a moment, otherwise choose another --shm-key");
+  }
+
+  /**
+   * True if a process with this pid exists (any user's, a zombie included), by the pid alone: its
+   * directory in /proc, where ProcessHandle looks too (without starting ProcessHandle's machinery,
+   * a thread pool among it, in a short-lived tool).
+   */
+  static boolean processAlive(int pid) {
+    return pid > 0 && new File("/proc", Integer.toString(pid)).isDirectory();
   }
 
   /** Seconds since the kernel's change time of the segment (its creation), at least 0. */
