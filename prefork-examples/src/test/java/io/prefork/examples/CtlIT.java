@@ -215,6 +215,73 @@ class CtlIT {
     }
   }
 
+  /**
+   * {@code src/main/dist/prefork-ctl} runs ctl with its own JVM options: the same output and exit
+   * status, a class-data archive written by the first run and mapped by the next, and nothing but
+   * ctl's own lines on standard error.
+   */
+  @Test
+  void thePreforkCtlScriptRunsCtlWithItsOwnArchive() throws Exception {
+    Path script = Path.of(System.getProperty("prefork.examples.ctl", "src/main/dist/prefork-ctl"));
+    Assumptions.assumeTrue(Files.isExecutable(script), script + " is not executable");
+    int key = cleanup.newKey();
+    Path home = Files.createTempDirectory("prefork-ctl-home");
+    try (Cli cli = new Cli()) {
+      Cli.Serve serve = cli.serve(key);
+      for (int run = 0; run < 2; run++) {
+        ProcessBuilder pb =
+            new ProcessBuilder(
+                script.toAbsolutePath().toString(),
+                "--shm-key",
+                ShmKeys.toHex(key),
+                "status",
+                "--json");
+        pb.environment().put("HOME", home.toString());
+        pb.environment().remove("XDG_CACHE_HOME");
+        pb.environment().put("PREFORK_JAR", Cli.jar().toString());
+        pb.environment()
+            .put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out + err);
+        assertEquals("", err, "run " + run);
+        assertTrue(out.startsWith("{\"masterPid\":" + serve.masterPid() + ","), out);
+        assertEquals(1, out.lines().count(), out);
+        try (var files = Files.list(home.resolve(".cache/prefork"))) {
+          List<String> archives =
+              files
+                  .map(f -> f.getFileName().toString())
+                  .filter(n -> n.startsWith("prefork-ctl-"))
+                  .toList();
+          assertEquals(1, archives.size(), "run " + run + ": " + archives);
+          assertTrue(archives.get(0).endsWith(".jsa"), archives.toString());
+        }
+      }
+      ProcessBuilder none =
+          new ProcessBuilder(
+              script.toAbsolutePath().toString(),
+              "--shm-key",
+              ShmKeys.toHex(cleanup.newKey()),
+              "status");
+      none.environment().put("HOME", home.toString());
+      none.environment().put("PREFORK_JAR", Cli.jar().toString());
+      none.environment()
+          .put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      Process p = none.start();
+      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(1, p.exitValue(), err);
+      assertTrue(err.startsWith("prefork ctl: no prefork server at shm key "), err);
+      assertEquals(1, err.lines().count(), err);
+    } finally {
+      try (var files = Files.walk(home)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
   /** Frames of a watched scoreboard written to a pipe: one per header line. */
   private static long frames(String out) {
     return out.lines().filter(l -> l.startsWith("prefork 0x")).count();
