@@ -8,6 +8,7 @@ import io.prefork.shm.ShmException;
 import io.prefork.shm.ShmKeys;
 import io.prefork.shm.StatusTableException;
 import io.prefork.shm.TableSnapshot;
+import java.io.File;
 import java.time.Duration;
 
 /**
@@ -55,7 +56,35 @@ public final class ControlHandle implements AutoCloseable {
     } catch (StatusTableException e) {
       throw new PreforkException("no usable prefork server at " + e.getMessage(), e);
     }
-    TableSnapshot s = port.snapshot();
+    TableSnapshot s;
+    try {
+      s = port.snapshot();
+    } catch (RuntimeException e) {
+      port.close();
+      throw new PreforkException(
+          "cannot read the prefork server's table at shm key "
+              + ShmKeys.toHex(shmKey)
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    long ahead = s.heartbeatMillis() - s.takenAtMillis();
+    if (ahead > MasterTable.STALE_AFTER_MILLIS) {
+      // A master writes its clock every 50 ms: far ahead of ours is a corrupt table (or a clock
+      // that just stepped back by more than that).
+      port.close();
+      throw new PreforkException(
+          "no usable prefork server at shm key "
+              + ShmKeys.toHex(shmKey)
+              + ": its master's last heartbeat, "
+              + s.heartbeatMillis()
+              + ", is "
+              + ahead / 1000
+              + " s ahead of this host's clock: the table is corrupt (or the clock was just set"
+              + " back); retry in a moment, and if it persists stop master pid "
+              + s.masterPid()
+              + " and start the server again, or choose another --shm-key");
+    }
     boolean running = pidAlive(s.masterPid());
     if (!running || s.heartbeatAgeMillis() >= MasterTable.STALE_AFTER_MILLIS) {
       port.close();
@@ -103,8 +132,12 @@ public final class ControlHandle implements AutoCloseable {
     };
   }
 
+  /**
+   * True if a process with this pid exists (a zombie included): its directory in /proc, where
+   * ProcessHandle looks too, without starting ProcessHandle's machinery in a short-lived ctl.
+   */
   private static boolean pidAlive(int pid) {
-    return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    return pid > 0 && new File("/proc", Integer.toString(pid)).isDirectory();
   }
 
   /** {@return the key of the server's table} */
@@ -185,8 +218,7 @@ public final class ControlHandle implements AutoCloseable {
   }
 
   private boolean gone() {
-    boolean pidAlive = ProcessHandle.of(masterPid).map(ProcessHandle::isAlive).orElse(false);
-    return !pidAlive || port.stat().markedForRemoval();
+    return !pidAlive(masterPid) || port.stat().markedForRemoval();
   }
 
   private void post(Command command) {

@@ -1,14 +1,12 @@
 package io.prefork.examples;
 
 import io.prefork.core.ControlHandle;
-import io.prefork.core.PreforkException;
-import io.prefork.core.ServerStatus;
-import io.prefork.shm.ShmKeys;
 import java.io.PrintWriter;
-import java.util.function.Function;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
@@ -16,6 +14,10 @@ import picocli.CommandLine.Spec;
  * {@code ctl}: controls a running server from another process, through its shared status table
  * ({@link ControlHandle}). When there is no server at the key, or the segment is not a prefork
  * table of this user, it prints one line to standard error and exits 1.
+ *
+ * <p>A plain command line never reaches picocli: {@link Ctl#runPlain} runs it (the same methods, so
+ * the same output) without building picocli's model first. This class defines the command line for
+ * help and for usage errors.
  */
 @Command(
     name = "ctl",
@@ -27,7 +29,7 @@ final class CtlCommand {
   @Option(
       names = "--shm-key",
       paramLabel = "KEY",
-      defaultValue = "0x6905",
+      defaultValue = Ctl.DEFAULT_KEY,
       converter = ShmKeyConverter.class,
       scope = ScopeType.INHERIT,
       description =
@@ -37,7 +39,9 @@ final class CtlCommand {
   @Command(
       name = "status",
       mixinStandardHelpOptions = true,
-      description = "Prints the master and one line per worker; --json prints one JSON object.")
+      description =
+          "Prints the master and one line per worker; --json prints one JSON object; --watch"
+              + " refreshes it in place until Ctrl-C or the server stops.")
   int status(
       @Option(
               names = "--json",
@@ -49,18 +53,41 @@ final class CtlCommand {
                       + " restarts, spawnBackoffUntilMillis, listenQueue, listenBacklog, and"
                       + " children: one per worker (slot, pid, state, calls, generation,"
                       + " millisInState, ageMillis, workerIndex, exitRequest). Fields keep their"
-                      + " order; new ones are only appended.")
-          boolean json) {
-    return withServer(
-        server -> {
-          ServerStatus status = server.status();
-          if (json) {
-            out().println(StatusReport.json(status));
-          } else {
-            out().print(StatusReport.table(status));
-          }
-          return 0;
-        });
+                      + " order; new ones are only appended. With --watch: one such line per"
+                      + " refresh.")
+          boolean json,
+      @Option(
+              names = "--watch",
+              description =
+                  "Refreshes the status every --interval seconds, in place on a terminal, until"
+                      + " Ctrl-C (exit 0) or until the server stops (one line on stderr, exit 1).")
+          boolean watch,
+      @Option(
+              names = "--interval",
+              paramLabel = "SECONDS",
+              description =
+                  "With --watch: seconds between refreshes, fractions allowed, at least 0.1"
+                      + " (default: 1).")
+          Double interval) {
+    if (interval != null) {
+      CommandLine status = spec.commandLine().getSubcommands().get("status");
+      if (!watch) {
+        throw new ParameterException(status, "--interval needs --watch");
+      }
+      if (!(interval >= Ctl.MIN_INTERVAL_SECONDS) || interval.isInfinite()) {
+        throw new ParameterException(
+            status,
+            "--interval must be at least "
+                + Ctl.MIN_INTERVAL_SECONDS
+                + " seconds, was "
+                + interval);
+      }
+    }
+    if (watch) {
+      return Ctl.watch(
+          shmKey, json, interval == null ? Ctl.DEFAULT_INTERVAL_SECONDS : interval, out(), err());
+    }
+    return Ctl.status(shmKey, json, out(), err());
   }
 
   @Command(
@@ -68,16 +95,7 @@ final class CtlCommand {
       mixinStandardHelpOptions = true,
       description = "Wait-down: children finish their connections and exit, then the master.")
   int waitDown() {
-    return withServer(
-        server -> {
-          server.waitDown();
-          out()
-              .printf(
-                  "wait-down sent to master pid %d (shm key %s): children finish their connections,"
-                      + " then it stops%n",
-                  server.masterPid(), ShmKeys.toHex(server.shmKey()));
-          return 0;
-        });
+    return Ctl.waitDown(shmKey, out(), err());
   }
 
   @Command(
@@ -85,15 +103,7 @@ final class CtlCommand {
       mixinStandardHelpOptions = true,
       description = "Force-down: kills the children now, then the master stops.")
   int forceDown() {
-    return withServer(
-        server -> {
-          server.forceDown();
-          out()
-              .printf(
-                  "force-down sent to master pid %d (shm key %s): children killed, then it stops%n",
-                  server.masterPid(), ShmKeys.toHex(server.shmKey()));
-          return 0;
-        });
+    return Ctl.forceDown(shmKey, out(), err());
   }
 
   @Command(
@@ -101,31 +111,14 @@ final class CtlCommand {
       mixinStandardHelpOptions = true,
       description = "Replaces every child by one of a new generation; the socket stays open.")
   int restart() {
-    return withServer(
-        server -> {
-          server.restart();
-          out()
-              .printf(
-                  "restart sent to master pid %d (shm key %s): children are replaced one by one by a"
-                      + " new generation%n",
-                  server.masterPid(), ShmKeys.toHex(server.shmKey()));
-          return 0;
-        });
-  }
-
-  /** Attaches the server, runs the action, detaches; no server is one line and status 1. */
-  private int withServer(Function<ControlHandle, Integer> action) {
-    try (ControlHandle server = ControlHandle.attach(shmKey)) {
-      return action.apply(server);
-    } catch (PreforkException e) {
-      spec.commandLine().getErr().println("prefork ctl: " + PreforkExample.oneLine(e.getMessage()));
-      return 1;
-    } finally {
-      out().flush(); // print() does not flush, and main ends in System.exit
-    }
+    return Ctl.restart(shmKey, out(), err());
   }
 
   private PrintWriter out() {
     return spec.commandLine().getOut();
+  }
+
+  private PrintWriter err() {
+    return spec.commandLine().getErr();
   }
 }

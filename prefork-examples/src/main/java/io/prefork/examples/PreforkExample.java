@@ -14,7 +14,8 @@ import picocli.CommandLine.ParameterException;
  *     [--max-spare N] [--read-timeout S] [--job-timeout S] [--max-calls N] [--graceful-timeout S]
  *     [--daemon] [--pid-file PATH] [--log-file PATH] [--child-log-dir DIR] [--log-config FILE]
  *     [--metrics-port N] [--metrics-bind ADDR] [--child-jvm-option OPTION]...
- * java -jar prefork-examples.jar ctl [--shm-key KEY] status [--json] | wdown | fdown | restart
+ * java -jar prefork-examples.jar ctl [--shm-key KEY] status [--json] [--watch [--interval S]]
+ *     | wdown | fdown | restart
  * </pre>
  *
  * <p>Exit status: 0 on success; 1 when the server could not start (including an option value the
@@ -36,6 +37,13 @@ public final class PreforkExample {
    * @param args {@code serve ...} or {@code ctl ...}; {@code --help} lists them
    */
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("ctl")) {
+      // A plain ctl line runs without picocli (see Ctl): ctl status is run often, by scripts.
+      Integer status = Ctl.runPlain(args);
+      if (status != null) {
+        System.exit(status);
+      }
+    }
     System.exit(commandLine().execute(args));
   }
 

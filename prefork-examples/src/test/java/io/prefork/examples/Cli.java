@@ -98,6 +98,37 @@ final class Cli implements AutoCloseable {
     return run(all.toArray(String[]::new));
   }
 
+  /** A command started in the background, its output going to files. */
+  record Running(Process process, Path outFile, Path errFile) {
+    /** Its standard output so far. */
+    String out() throws IOException {
+      return Files.readString(outFile);
+    }
+
+    /** Its standard error so far. */
+    String err() throws IOException {
+      return Files.readString(errFile);
+    }
+  }
+
+  /**
+   * Starts {@code ctl --shm-key KEY args...} in the background; close() kills it if still there.
+   */
+  Running startCtl(int key, String... args) throws IOException {
+    List<String> all = new ArrayList<>(List.of("ctl", "--shm-key", ShmKeys.toHex(key)));
+    all.addAll(List.of(args));
+    Path out = Files.createTempFile("prefork-ctl", ".out");
+    Path err = Files.createTempFile("prefork-ctl", ".err");
+    out.toFile().deleteOnExit();
+    err.toFile().deleteOnExit();
+    Process p =
+        start(
+            new ProcessBuilder(command(all.toArray(String[]::new)))
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile()));
+    return new Running(p, out, err);
+  }
+
   /**
    * Starts {@code serve --bind 127.0.0.1 --port 0 --min 2 --max 3 --threads 1 --child-jvm-preset
    * lean --shm-key KEY} and then the {@code extra} arguments (the key in hex, so cleanup finds the

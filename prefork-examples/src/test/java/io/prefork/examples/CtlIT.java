@@ -165,6 +165,128 @@ class CtlIT {
     }
   }
 
+  /**
+   * {@code ctl status --watch} refreshes until Ctrl-C (SIGINT: exit 0, nothing on stderr), and ends
+   * by itself with one line and status 1 when the server stops under it.
+   */
+  @Test
+  void ctlStatusWatchRefreshesUntilCtrlCOrTheServerStops() throws Exception {
+    int key = cleanup.newKey();
+    try (Cli cli = new Cli()) {
+      Cli.Serve serve = cli.serve(key);
+
+      Cli.Running table = cli.startCtl(key, "status", "--watch", "--interval", "0.2");
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (frames(table.out()) < 3) {
+        assertTrue(System.nanoTime() < deadline, "fewer than 3 frames in 20 s:\n" + table.out());
+        assertTrue(table.process().isAlive(), "watch ended:\n" + table.out() + table.err());
+        Thread.sleep(50);
+      }
+      assertTrue(table.out().contains("master pid " + serve.masterPid()), table.out());
+      assertTrue(table.out().contains("every 0.2s, Ctrl-C to stop"), table.out());
+      Process kill =
+          new ProcessBuilder("kill", "-INT", Long.toString(table.process().pid())).start();
+      assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
+      assertTrue(
+          Cli.awaitExit(table.process(), Duration.ofSeconds(10)), "watch still running after INT");
+      assertEquals(0, table.process().exitValue(), table.err());
+      assertEquals("", table.err());
+
+      Cli.Running json = cli.startCtl(key, "status", "--watch", "--json", "--interval", "0.2");
+      while (json.out().lines().count() < 2) {
+        assertTrue(System.nanoTime() < deadline, "fewer than 2 JSON lines:\n" + json.out());
+        Thread.sleep(50);
+      }
+      for (String line : json.out().lines().toList()) {
+        assertTrue(line.startsWith("{\"masterPid\":" + serve.masterPid() + ","), line);
+        assertTrue(line.endsWith("]}"), line);
+      }
+      assertEquals(0, cli.ctl(key, "wdown").exitCode());
+      assertTrue(
+          Cli.awaitExit(json.process(), Duration.ofSeconds(15)),
+          "watch still running after the server stopped:\n" + json.err());
+      assertEquals(1, json.process().exitValue(), json.err());
+      assertEquals(1, json.err().lines().count(), json.err());
+      assertTrue(
+          json.err().startsWith("prefork ctl: the server at shm key " + ShmKeys.toHex(key)),
+          json.err());
+      assertTrue(json.err().contains("stopped"), json.err());
+      assertTrue(Cli.awaitExit(serve.process(), Duration.ofSeconds(10)), serve.log());
+    }
+  }
+
+  /**
+   * {@code src/main/dist/prefork-ctl} runs ctl with its own JVM options: the same output and exit
+   * status, a class-data archive written by the first run and mapped by the next, and nothing but
+   * ctl's own lines on standard error.
+   */
+  @Test
+  void thePreforkCtlScriptRunsCtlWithItsOwnArchive() throws Exception {
+    Path script = Path.of(System.getProperty("prefork.examples.ctl", "src/main/dist/prefork-ctl"));
+    Assumptions.assumeTrue(Files.isExecutable(script), script + " is not executable");
+    int key = cleanup.newKey();
+    Path home = Files.createTempDirectory("prefork-ctl-home");
+    try (Cli cli = new Cli()) {
+      Cli.Serve serve = cli.serve(key);
+      for (int run = 0; run < 2; run++) {
+        ProcessBuilder pb =
+            new ProcessBuilder(
+                script.toAbsolutePath().toString(),
+                "--shm-key",
+                ShmKeys.toHex(key),
+                "status",
+                "--json");
+        pb.environment().put("HOME", home.toString());
+        pb.environment().remove("XDG_CACHE_HOME");
+        pb.environment().put("PREFORK_JAR", Cli.jar().toString());
+        pb.environment()
+            .put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out + err);
+        assertEquals("", err, "run " + run);
+        assertTrue(out.startsWith("{\"masterPid\":" + serve.masterPid() + ","), out);
+        assertEquals(1, out.lines().count(), out);
+        try (var files = Files.list(home.resolve(".cache/prefork"))) {
+          List<String> archives =
+              files
+                  .map(f -> f.getFileName().toString())
+                  .filter(n -> n.startsWith("prefork-ctl-"))
+                  .toList();
+          assertEquals(1, archives.size(), "run " + run + ": " + archives);
+          assertTrue(archives.get(0).endsWith(".jsa"), archives.toString());
+        }
+      }
+      ProcessBuilder none =
+          new ProcessBuilder(
+              script.toAbsolutePath().toString(),
+              "--shm-key",
+              ShmKeys.toHex(cleanup.newKey()),
+              "status");
+      none.environment().put("HOME", home.toString());
+      none.environment().put("PREFORK_JAR", Cli.jar().toString());
+      none.environment()
+          .put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      Process p = none.start();
+      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(1, p.exitValue(), err);
+      assertTrue(err.startsWith("prefork ctl: no prefork server at shm key "), err);
+      assertEquals(1, err.lines().count(), err);
+    } finally {
+      try (var files = Files.walk(home)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
+  /** Frames of a watched scoreboard written to a pipe: one per header line. */
+  private static long frames(String out) {
+    return out.lines().filter(l -> l.startsWith("prefork 0x")).count();
+  }
+
   private static List<Worker> workers(String json) {
     List<Worker> workers = new ArrayList<>();
     Matcher m = WORKER.matcher(json);

@@ -6,167 +6,51 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
-import net.openhft.chronicle.bytes.BytesStore;
 
 /**
- * A validated attachment of a status table: the segment, chronicle-bytes on its address, and the
+ * A validated attachment of a status table: the segment, a bounds-checked view of it, and the
  * reading every user of the table shares. Subclasses add what their user may write.
+ *
+ * <p>Readers never load chronicle-bytes: every read goes through {@link SegmentView}, which checks
+ * it lies inside the segment (a {@code ctl}, a child and a tool pay nothing for chronicle at
+ * start-up). Only the master, which writes the header, wraps the segment in a {@code BytesStore}.
  */
 abstract class AttachedTable implements AutoCloseable {
   final ShmSegment segment;
+  final SegmentView view;
   final int slotCount;
-
-  /**
-   * chronicle-bytes on the segment, made on first use: a child's path (attach, validate, its worker
-   * slots) never needs it, and loading chronicle would cost each child start-up time and memory
-   * (see {@link RawMemory}).
-   */
-  private volatile BytesStore<?, ?> store;
 
   AttachedTable(ShmSegment segment, int slotCount) {
     this.segment = segment;
+    this.view = new SegmentView(segment);
     this.slotCount = slotCount;
   }
 
-  /** chronicle-bytes on the whole segment, made on first use. */
-  final BytesStore<?, ?> store() {
-    BytesStore<?, ?> s = store;
-    if (s == null) {
-      synchronized (this) {
-        s = store;
-        if (s == null) {
-          s = BytesStore.wrap(segment.address(), segment.size());
-          store = s;
-        }
-      }
-    }
-    return s;
-  }
-
   /**
-   * Checks an attached segment before anything in it is trusted: owner and mode, then the layout
-   * version (read first, with acquire), magic, slot size and count against the real size. Returns
+   * Checks an attached segment before anything in it is trusted (see {@link TableCheck#validate}):
+   * owner and mode, a header's size, then the layout version (read first, with acquire), magic, and
+   * every creation-time field of the header against the segment's real size and each other. Returns
    * the slot count.
    */
   static int validate(ShmSegment segment) {
-    int key = segment.key();
-    ShmStat stat = segment.stat();
-    checkOwnership(key, stat);
-    if (stat.size() < HEADER_SIZE) {
-      throw new StatusTableException(
-          StatusTableException.Reason.FOREIGN,
-          key,
-          "the segment has "
-              + stat.size()
-              + " bytes, fewer than a prefork table's header ("
-              + HEADER_SIZE
-              + "): it is not a prefork status table; check --shm-key");
-    }
-    // Raw reads, not chronicle: this runs on every child's start path.
-    long base = segment.address();
-    int version = RawMemory.readVolatileInt(base + LAYOUT_VERSION_OFFSET);
-    long magic = RawMemory.readLong(base + MAGIC_OFFSET);
-    if (version == 0 && (magic == 0 || magic == MAGIC)) {
-      if (!MasterTable.processAlive(stat.creatorPid())) {
-        // Never finished and its creator gone: nothing will ever make it ready.
-        throw new StatusTableException(
-            StatusTableException.Reason.FOREIGN,
-            key,
-            "the segment holds no finished prefork table and its creator (pid "
-                + stat.creatorPid()
-                + ") is gone: it is a leftover, or another program's; if nothing uses it, remove"
-                + " it (ipcrm -M "
-                + ShmKeys.toHex(key)
-                + ") or choose another --shm-key");
-      }
-      throw new StatusTableException(
-          StatusTableException.Reason.NOT_READY,
-          key,
-          "the table is not ready yet (its master, pid "
-              + stat.creatorPid()
-              + ", is still creating it); retry in a moment");
-    }
-    if (magic != MAGIC) {
-      throw new StatusTableException(
-          StatusTableException.Reason.FOREIGN,
-          key,
-          String.format(
-              "magic is 0x%016x, not prefork's 0x%016x: the segment belongs to another program;"
-                  + " choose another --shm-key",
-              magic, MAGIC));
-    }
-    if (version != LAYOUT_VERSION) {
-      throw new StatusTableException(
-          StatusTableException.Reason.VERSION_MISMATCH,
-          key,
-          "layout version is "
-              + version
-              + " but this prefork reads version "
-              + LAYOUT_VERSION
-              + ": use the same prefork version for the server and its tools");
-    }
-    int slotSize = RawMemory.readInt(base + SLOT_SIZE_OFFSET);
-    int slots = RawMemory.readInt(base + SLOT_COUNT_OFFSET);
-    if (slotSize != SLOT_SIZE) {
-      throw new StatusTableException(
-          StatusTableException.Reason.SIZE_MISMATCH,
-          key,
-          "slot size is "
-              + slotSize
-              + " bytes, the layout says "
-              + SLOT_SIZE
-              + ": a corrupt table");
-    }
-    if (slots < 1 || slots > MAX_SLOTS || segmentSize(slots) > stat.size()) {
-      throw new StatusTableException(
-          StatusTableException.Reason.SIZE_MISMATCH,
-          key,
-          "the header claims "
-              + slots
-              + " slots ("
-              + segmentSize(slots)
-              + " bytes) but the segment has "
-              + stat.size()
-              + " bytes: a corrupt table");
-    }
-    return slots;
+    return TableCheck.validate(segment.key(), segment.stat(), new SegmentView(segment));
   }
 
-  static void checkOwnership(int key, ShmStat stat) {
-    int uid = Native.libc().geteuid();
-    if (stat.ownerUid() != uid) {
-      throw new StatusTableException(
-          StatusTableException.Reason.NOT_OURS,
-          key,
-          "the segment belongs to uid "
-              + stat.ownerUid()
-              + ", not to this process's uid "
-              + uid
-              + ": permission denied; run as the server's user, or choose another --shm-key");
-    }
-    if (stat.mode() != 0600) {
-      throw new StatusTableException(
-          StatusTableException.Reason.NOT_OURS,
-          key,
-          "the segment's mode is "
-              + stat.modeOctal()
-              + ", not 0600: prefork did not create it; choose another --shm-key");
-    }
-  }
+  /** A segment attached and validated, and its table's slot count. */
+  record Attached(ShmSegment segment, int slotCount) {}
 
-  /** Attaches and validates, detaching again if validation fails. */
-  static <T> T attachValidated(int key, boolean readOnly, Factory<T> factory) {
+  /**
+   * Attaches and validates, detaching again if validation fails. (Not a factory taking a
+   * constructor reference: each lambda's first use costs a short-lived tool milliseconds.)
+   */
+  static Attached attachValidated(int key, boolean readOnly) {
     ShmSegment segment = ShmSegment.attach(key, readOnly);
     try {
-      return factory.create(segment, validate(segment));
+      return new Attached(segment, validate(segment));
     } catch (RuntimeException e) {
       segment.detach();
       throw e;
     }
-  }
-
-  interface Factory<T> {
-    T create(ShmSegment segment, int slotCount);
   }
 
   /**
@@ -193,8 +77,7 @@ abstract class AttachedTable implements AutoCloseable {
    * @return the pid the master wrote at creation, not validated
    */
   public int masterPid() {
-    checkAttached();
-    return store().readInt(MASTER_PID_OFFSET);
+    return view.getInt(MASTER_PID_OFFSET);
   }
 
   /**
@@ -203,8 +86,7 @@ abstract class AttachedTable implements AutoCloseable {
    * @return the heartbeat's time; the table's creation time before the first heartbeat
    */
   public long heartbeatMillis() {
-    checkAttached();
-    return store().readVolatileLong(HEARTBEAT_OFFSET);
+    return view.getLongAcquire(HEARTBEAT_OFFSET);
   }
 
   /**
@@ -213,8 +95,7 @@ abstract class AttachedTable implements AutoCloseable {
    * @return the generation the master published last, 0 before it published one
    */
   public long generation() {
-    checkAttached();
-    return store().readVolatileLong(GENERATION_OFFSET);
+    return view.getLongAcquire(GENERATION_OFFSET);
   }
 
   /**
@@ -239,31 +120,31 @@ abstract class AttachedTable implements AutoCloseable {
     for (int i = 0; i < slotCount; i++) {
       slots.add(readSlot(i));
     }
-    long command = store().readVolatileLong(COMMAND_OFFSET);
-    long ack = store().readVolatileLong(COMMAND_ACK_OFFSET);
+    long command = view.getLongAcquire(COMMAND_OFFSET);
+    long ack = view.getLongAcquire(COMMAND_ACK_OFFSET);
     return new TableSnapshot(
         segment.key(),
         now,
-        nonNegative(store().readInt(MASTER_PID_OFFSET)),
-        MasterState.ofCode(store().readVolatileInt(MASTER_STATE_OFFSET)),
-        store().readLong(MASTER_START_OFFSET),
-        store().readVolatileLong(HEARTBEAT_OFFSET),
-        nonNegative(store().readVolatileLong(GENERATION_OFFSET)),
-        nonNegative(store().readInt(MIN_CHILDREN_OFFSET)),
-        nonNegative(store().readInt(MAX_CHILDREN_OFFSET)),
-        Math.max(1, store().readInt(WORKERS_PER_CHILD_OFFSET)),
-        nonNegative(store().readVolatileLong(SPAWNS_OFFSET)),
-        nonNegative(store().readVolatileLong(CRASHES_OFFSET)),
-        nonNegative(store().readVolatileLong(RESTARTS_OFFSET)),
-        nonNegative(store().readVolatileInt(LISTEN_QUEUE_OFFSET)),
-        nonNegative(store().readVolatileInt(LISTEN_BACKLOG_OFFSET)),
-        store().readInt(LISTEN_PORT_OFFSET) & 0xFFFF,
+        nonNegative(view.getInt(MASTER_PID_OFFSET)),
+        MasterState.ofCode(view.getIntAcquire(MASTER_STATE_OFFSET)),
+        nonNegative(view.getLong(MASTER_START_OFFSET)),
+        nonNegative(view.getLongAcquire(HEARTBEAT_OFFSET)),
+        nonNegative(view.getLongAcquire(GENERATION_OFFSET)),
+        nonNegative(view.getInt(MIN_CHILDREN_OFFSET)),
+        nonNegative(view.getInt(MAX_CHILDREN_OFFSET)),
+        Math.max(1, view.getInt(WORKERS_PER_CHILD_OFFSET)),
+        nonNegative(view.getLongAcquire(SPAWNS_OFFSET)),
+        nonNegative(view.getLongAcquire(CRASHES_OFFSET)),
+        nonNegative(view.getLongAcquire(RESTARTS_OFFSET)),
+        nonNegative(view.getIntAcquire(LISTEN_QUEUE_OFFSET)),
+        nonNegative(view.getIntAcquire(LISTEN_BACKLOG_OFFSET)),
+        view.getInt(LISTEN_PORT_OFFSET) & 0xFFFF,
         listenAddress(),
-        nonNegative(store().readVolatileLong(SPAWN_BACKOFF_UNTIL_OFFSET)),
-        nonNegative(store().readVolatileLong(RETIRED_CALLS_OFFSET)),
-        nonNegative(store().readVolatileLong(CALL_RATE_OFFSET)) / 1000.0,
-        nonNegative(store().readVolatileInt(RATE_INTERVAL_OFFSET)),
-        Math.max(0, commandSequence(command) - ack),
+        nonNegative(view.getLongAcquire(SPAWN_BACKOFF_UNTIL_OFFSET)),
+        nonNegative(view.getLongAcquire(RETIRED_CALLS_OFFSET)),
+        nonNegative(view.getLongAcquire(CALL_RATE_OFFSET)) / 1000.0,
+        nonNegative(view.getIntAcquire(RATE_INTERVAL_OFFSET)),
+        pending(commandSequence(command), ack),
         List.copyOf(slots));
   }
 
@@ -279,17 +160,17 @@ abstract class AttachedTable implements AutoCloseable {
     checkSlot(slot);
     long base = slotOffset(slot);
     // State first, with acquire: the fields its writer stored before it are visible with it.
-    SlotState state = SlotState.ofCode(store().readVolatileInt(base + STATE_OFFSET));
+    SlotState state = SlotState.ofCode(view.getIntAcquire(base + STATE_OFFSET));
     return new SlotSnapshot(
         slot,
         state,
-        nonNegative(store().readVolatileInt(base + PID_OFFSET)),
-        nonNegative(store().readInt(base + WORKER_INDEX_OFFSET)),
-        nonNegative(store().readLong(base + SLOT_GENERATION_OFFSET)),
-        nonNegative(store().readVolatileLong(base + CALLS_OFFSET)),
-        store().readVolatileLong(base + STATE_SINCE_OFFSET),
-        store().readLong(base + STARTED_AT_OFFSET),
-        ExitRequest.ofCode(store().readVolatileInt(base + EXIT_REQUEST_OFFSET)));
+        nonNegative(view.getIntAcquire(base + PID_OFFSET)),
+        nonNegative(view.getInt(base + WORKER_INDEX_OFFSET)),
+        nonNegative(view.getLong(base + SLOT_GENERATION_OFFSET)),
+        nonNegative(view.getLongAcquire(base + CALLS_OFFSET)),
+        nonNegative(view.getLongAcquire(base + STATE_SINCE_OFFSET)),
+        nonNegative(view.getLong(base + STARTED_AT_OFFSET)),
+        ExitRequest.ofCode(view.getIntAcquire(base + EXIT_REQUEST_OFFSET)));
   }
 
   /**
@@ -302,7 +183,7 @@ abstract class AttachedTable implements AutoCloseable {
   public SlotState state(int slot) {
     checkAttached();
     checkSlot(slot);
-    return SlotState.ofCode(store().readVolatileInt(slotOffset(slot) + STATE_OFFSET));
+    return SlotState.ofCode(view.getIntAcquire(slotOffset(slot) + STATE_OFFSET));
   }
 
   /** Touching the memory after detach would crash the JVM: fail with an exception instead. */
@@ -329,19 +210,33 @@ abstract class AttachedTable implements AutoCloseable {
   }
 
   private String listenAddress() {
-    int length = store().readInt(LISTEN_ADDRESS_LENGTH_OFFSET);
+    int length = view.getInt(LISTEN_ADDRESS_LENGTH_OFFSET);
     if (length != 4 && length != 16) {
       return "?";
     }
     byte[] raw = new byte[length];
     for (int i = 0; i < length; i++) {
-      raw[i] = store().readByte(LISTEN_ADDRESS_OFFSET + i);
+      raw[i] = view.getByte(LISTEN_ADDRESS_OFFSET + i);
+    }
+    if (length == 4) {
+      // What Inet4Address.getHostAddress() prints, without starting InetAddress (its caches and
+      // name service) in a short-lived tool.
+      StringBuilder b = new StringBuilder(15);
+      for (int i = 0; i < 4; i++) {
+        b.append(i == 0 ? "" : ".").append(raw[i] & 0xFF);
+      }
+      return b.toString();
     }
     try {
       return InetAddress.getByAddress(raw).getHostAddress();
     } catch (UnknownHostException e) {
       return "?";
     }
+  }
+
+  /** Commands posted but not taken: the sequences are unsigned 32-bit, the ack any 64-bit value. */
+  private static long pending(long sequence, long ack) {
+    return ack >= 0 && ack < sequence ? sequence - ack : 0;
   }
 
   private static int nonNegative(int v) {

@@ -30,15 +30,17 @@ public final class ChildTable extends AttachedTable {
     if (workers < 1) {
       throw new IllegalArgumentException("workers (" + workers + ") must be >= 1");
     }
-    return attachValidated(
-        key,
-        false,
-        (segment, slots) -> {
-          ChildTable table = new ChildTable(segment, slots, firstSlot, workers);
-          table.checkSlot(firstSlot);
-          table.checkSlot(firstSlot + workers - 1);
-          return table;
-        });
+    Attached attached = attachValidated(key, false);
+    try {
+      ChildTable table =
+          new ChildTable(attached.segment(), attached.slotCount(), firstSlot, workers);
+      table.checkSlot(firstSlot);
+      table.checkSlot(firstSlot + workers - 1);
+      return table;
+    } catch (RuntimeException e) {
+      attached.segment().detach();
+      throw e;
+    }
   }
 
   /**

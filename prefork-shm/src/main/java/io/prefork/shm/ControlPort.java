@@ -26,7 +26,8 @@ public final class ControlPort extends AttachedTable {
    * @throws StatusTableException when the segment is not a valid prefork table of ours
    */
   public static ControlPort attach(int key) {
-    return attachValidated(key, false, ControlPort::new);
+    Attached attached = attachValidated(key, false);
+    return new ControlPort(attached.segment(), attached.slotCount());
   }
 
   /**
@@ -47,7 +48,7 @@ public final class ControlPort extends AttachedTable {
     checkAttached();
     long waitUntil = System.currentTimeMillis() + PENDING_WAIT_MILLIS;
     while (true) {
-      long word = store().readVolatileLong(COMMAND_OFFSET);
+      long word = view.getLongAcquire(COMMAND_OFFSET);
       long sequence = commandSequence(word);
       if (sequence != acknowledged() && System.currentTimeMillis() < waitUntil) {
         Thread.onSpinWait();
@@ -67,8 +68,7 @@ public final class ControlPort extends AttachedTable {
    * @return the sequence number, 0 before the master took any command
    */
   public long acknowledged() {
-    checkAttached();
-    return store().readVolatileLong(COMMAND_ACK_OFFSET);
+    return view.getLongAcquire(COMMAND_ACK_OFFSET);
   }
 
   /**
@@ -92,11 +92,16 @@ public final class ControlPort extends AttachedTable {
   }
 
   boolean compareAndSetCommand(long expected, long update) {
-    return store().compareAndSwapLong(COMMAND_OFFSET, expected, update);
+    checkAttached();
+    if (segment.isReadOnly()) {
+      throw new IllegalStateException("the table is attached read-only");
+    }
+    // COMMAND_OFFSET + 8 <= HEADER_SIZE <= the validated size: inside the segment.
+    return RawMemory.compareAndSwapLong(segment.address() + COMMAND_OFFSET, expected, update);
   }
 
   long commandWord() {
-    return store().readVolatileLong(COMMAND_OFFSET);
+    return view.getLongAcquire(COMMAND_OFFSET);
   }
 
   private static void sleepBriefly() {

@@ -76,6 +76,39 @@ final class RawMemory {
     }
   }
 
+  /**
+   * A compare-and-swap of the long at this address (a full fence), as any number of processes may
+   * race on one word; its handle is made on first use.
+   */
+  static boolean compareAndSwapLong(long address, long expected, long update) {
+    try {
+      return (boolean) Cas.LONG.invokeExact(address, expected, update);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** {@code unsafe.compareAndSwapLong(null, address, expected, update)}, made on first use. */
+  private static final class Cas {
+    static final MethodHandle LONG = casHandle();
+
+    private static MethodHandle casHandle() {
+      try {
+        Object unsafe = theUnsafe();
+        MethodHandle h =
+            MethodHandles.lookup()
+                .findVirtual(
+                    unsafe.getClass(),
+                    "compareAndSwapLong",
+                    MethodType.methodType(
+                        boolean.class, Object.class, long.class, long.class, long.class));
+        return MethodHandles.insertArguments(h.bindTo(unsafe), 0, (Object) null);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+  }
+
   private static RuntimeException rethrow(Throwable t) {
     if (t instanceof RuntimeException) {
       throw (RuntimeException) t;

@@ -43,6 +43,8 @@ public final class ShmKeys {
    * @return {@code 0x} and exactly 8 hex digits, e.g. {@code 0x00006905}
    */
   public static String toHex(int key) {
-    return String.format("0x%08x", key);
+    // Not String.format: the formatter's first use costs a short-lived tool milliseconds.
+    String digits = Integer.toHexString(key);
+    return "0x00000000".substring(0, 10 - digits.length()) + digits;
   }
 }

@@ -1,12 +1,11 @@
 package io.prefork.shm;
 
+import com.kenai.jffi.MemoryIO;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 /**
  * One System V shared memory segment attached to this process: {@code shmget}, {@code shmat},
@@ -59,7 +58,7 @@ public final class ShmSegment implements AutoCloseable {
       return attachId(key, id, false);
     } catch (RuntimeException e) {
       // Never leave a segment behind that nobody attached.
-      c.shmctl(id, Native.IPC_RMID, null);
+      c.shmctl(id, Native.IPC_RMID, 0);
       throw e;
     }
   }
@@ -237,26 +236,35 @@ public final class ShmSegment implements AutoCloseable {
   }
 
   private static ShmStat statId(int key, int id) {
-    Pointer buf = Memory.allocateDirect(Native.runtime(), Native.SHMID_DS_SIZE, true);
-    if (Native.libc().shmctl(id, Native.IPC_STAT, buf) != 0) {
-      int errno = Native.lastErrno();
-      throw new ShmException("shmctl(IPC_STAT)", key, errno, lookupAdvice(key, errno));
+    MemoryIO memory = MemoryIO.getInstance();
+    long buf = memory.allocateMemory(Native.SHMID_DS_SIZE, true);
+    if (buf == 0) {
+      throw new OutOfMemoryError("no native memory for a struct shmid_ds");
     }
-    int mode = buf.getInt(Native.SHMID_DS_MODE);
-    return new ShmStat(
-        buf.getInt(0),
-        id,
-        buf.getInt(Native.SHMID_DS_UID),
-        mode & 0777,
-        buf.getLong(Native.SHMID_DS_SEGSZ),
-        buf.getLong(Native.SHMID_DS_NATTCH),
-        buf.getInt(Native.SHMID_DS_CPID),
-        buf.getInt(Native.SHMID_DS_LPID),
-        (mode & Native.SHM_DEST) != 0);
+    try {
+      if (Native.libc().shmctl(id, Native.IPC_STAT, buf) != 0) {
+        int errno = Native.lastErrno();
+        throw new ShmException("shmctl(IPC_STAT)", key, errno, lookupAdvice(key, errno));
+      }
+      int mode = memory.getInt(buf + Native.SHMID_DS_MODE);
+      return new ShmStat(
+          memory.getInt(buf),
+          id,
+          memory.getInt(buf + Native.SHMID_DS_UID),
+          mode & 0777,
+          memory.getLong(buf + Native.SHMID_DS_SEGSZ),
+          memory.getLong(buf + Native.SHMID_DS_NATTCH),
+          memory.getInt(buf + Native.SHMID_DS_CPID),
+          memory.getInt(buf + Native.SHMID_DS_LPID),
+          (mode & Native.SHM_DEST) != 0,
+          memory.getLong(buf + Native.SHMID_DS_CTIME));
+    } finally {
+      memory.freeMemory(buf);
+    }
   }
 
   private static void removeId(int key, int id) {
-    if (Native.libc().shmctl(id, Native.IPC_RMID, null) != 0) {
+    if (Native.libc().shmctl(id, Native.IPC_RMID, 0) != 0) {
       int errno = Native.lastErrno();
       if (errno == Errnos.EINVAL || errno == Errnos.EIDRM) {
         return; // already gone: removal is idempotent

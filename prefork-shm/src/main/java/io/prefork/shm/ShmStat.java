@@ -13,6 +13,8 @@ package io.prefork.shm;
  * @param lastPid the pid of the last process that attached or detached it
  * @param markedForRemoval true when IPC_RMID was called and the segment lives on only until the
  *     last process detaches
+ * @param changeTimeSeconds when the segment was created, or its permissions last changed ({@code
+ *     shm_ctime}, epoch seconds)
  */
 public record ShmStat(
     int key,
@@ -23,7 +25,8 @@ public record ShmStat(
     long attachCount,
     int creatorPid,
     int lastPid,
-    boolean markedForRemoval) {
+    boolean markedForRemoval,
+    long changeTimeSeconds) {
 
   /**
    * The permission bits as an octal string, e.g. {@code "0600"}.

@@ -17,8 +17,16 @@ public class StatusTableException extends RuntimeException {
     NOT_READY,
     /** A prefork table of another layout version. */
     VERSION_MISMATCH,
-    /** Slot size or count do not match the layout or the segment's real size. */
+    /**
+     * Slot size or count do not match the layout or the segment's real size, or the pool's bounds
+     * do not match the slot count.
+     */
     SIZE_MISMATCH,
+    /**
+     * A prefork table whose header holds a value no master writes: a master pid that is no process
+     * id, a time before 1970, a listen address or port out of range.
+     */
+    CORRUPT,
     /** A live master owns the table. */
     LIVE_OWNER,
     /** The owner is gone but processes are still attached to the segment. */

@@ -18,6 +18,7 @@ public final class TableReader extends AttachedTable {
    * @throws StatusTableException when the segment is not a valid prefork table of ours
    */
   public static TableReader attach(int key) {
-    return attachValidated(key, true, TableReader::new);
+    Attached attached = attachValidated(key, true);
+    return new TableReader(attached.segment(), attached.slotCount());
   }
 }

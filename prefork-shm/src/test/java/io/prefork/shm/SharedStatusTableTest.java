@@ -262,11 +262,7 @@ class SharedStatusTableTest {
     int deadPid = (int) gone.pid();
     try (ShmSegment raw = ShmSegment.create(key, segmentSize(2))) {
       BytesStore<?, ?> b = BytesStore.wrap(raw.address(), raw.size());
-      b.writeLong(MAGIC_OFFSET, MAGIC);
-      b.writeInt(SLOT_COUNT_OFFSET, 2);
-      b.writeInt(SLOT_SIZE_OFFSET, SLOT_SIZE);
-      b.writeInt(MASTER_PID_OFFSET, deadPid);
-      b.writeLong(HEARTBEAT_OFFSET, System.currentTimeMillis() - 60_000);
+      writeHeader(b, 2, deadPid, System.currentTimeMillis() - 60_000);
       b.writeLong(GENERATION_OFFSET, 99);
       b.writeVolatileInt(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
     }
@@ -285,15 +281,70 @@ class SharedStatusTableTest {
     assertTrue(gone.waitFor(10, TimeUnit.SECONDS));
     try (ShmSegment raw = ShmSegment.create(key, segmentSize(2))) {
       BytesStore<?, ?> b = BytesStore.wrap(raw.address(), raw.size());
-      b.writeLong(MAGIC_OFFSET, MAGIC);
-      b.writeInt(SLOT_COUNT_OFFSET, 2);
-      b.writeInt(SLOT_SIZE_OFFSET, SLOT_SIZE);
-      b.writeInt(MASTER_PID_OFFSET, (int) gone.pid());
+      writeHeader(b, 2, (int) gone.pid(), System.currentTimeMillis() - 60_000);
       b.writeVolatileInt(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
       StatusTableException e =
           assertThrows(StatusTableException.class, () -> MasterTable.create(key, spec(2)));
       assertEquals(StatusTableException.Reason.STALE_ATTACHED, e.reason());
       assertTrue(e.getMessage().contains("1 process(es) are still attached"), e.getMessage());
     }
+  }
+
+  /**
+   * The race of a takeover: a stale table is checked, then (while its master's children still
+   * detach) someone removes it and puts another segment at the key. The master must remove only the
+   * segment it checked, by its id, never whatever now has the key: the newcomer stays, and the
+   * start is refused because the newcomer is not a prefork table.
+   */
+  @Test
+  void aTakeoverRemovesTheSegmentItCheckedNotTheOneNowAtTheKey() throws Exception {
+    int key = keys.newKey();
+    int deadPid = FuzzedTables.deadPid();
+    ShmSegment stale = ShmSegment.create(key, segmentSize(2));
+    java.util.concurrent.ExecutorService master =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      BytesStore<?, ?> b = BytesStore.wrap(stale.address(), stale.size());
+      writeHeader(b, 2, deadPid, System.currentTimeMillis() - 60_000);
+      b.writeVolatileInt(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
+      // Our attachment stands for a child of the dead master that has not exited yet.
+      java.util.concurrent.Future<?> start = master.submit(() -> MasterTable.create(key, spec(2)));
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (stale.stat().attachCount() < 2) {
+        assertTrue(System.currentTimeMillis() < deadline, "the master never attached its probe");
+        assertFalse(start.isDone(), "the master did not wait for the attached process");
+        Thread.sleep(5);
+      }
+      // The master has checked the table and holds it while it waits: now swap the key.
+      stale.remove();
+      stale.detach();
+      int newcomer;
+      try (ShmSegment other = ShmSegment.create(key, 4096)) {
+        newcomer = other.id();
+        BytesStore.wrap(other.address(), other.size()).writeLong(0, 0x0123_4567_89ab_cdefL);
+      }
+      java.util.concurrent.ExecutionException e =
+          assertThrows(
+              java.util.concurrent.ExecutionException.class, () -> start.get(10, TimeUnit.SECONDS));
+      StatusTableException refused = assertInstanceOf(StatusTableException.class, e.getCause());
+      assertEquals(StatusTableException.Reason.FOREIGN, refused.reason(), refused.getMessage());
+      assertEquals(newcomer, ShmSegment.stat(key).orElseThrow().id(), "the newcomer stays");
+    } finally {
+      master.shutdownNow();
+      stale.detach();
+    }
+  }
+
+  /** What a master writes before the layout version: one worker per child, 1..slots children. */
+  static void writeHeader(BytesStore<?, ?> b, int slots, int masterPid, long heartbeatMillis) {
+    b.writeLong(MAGIC_OFFSET, MAGIC);
+    b.writeInt(SLOT_COUNT_OFFSET, slots);
+    b.writeInt(SLOT_SIZE_OFFSET, SLOT_SIZE);
+    b.writeInt(WORKERS_PER_CHILD_OFFSET, 1);
+    b.writeInt(MIN_CHILDREN_OFFSET, 1);
+    b.writeInt(MAX_CHILDREN_OFFSET, slots);
+    b.writeInt(MASTER_PID_OFFSET, masterPid);
+    b.writeLong(MASTER_START_OFFSET, heartbeatMillis);
+    b.writeLong(HEARTBEAT_OFFSET, heartbeatMillis);
   }
 }
