@@ -145,7 +145,22 @@ abstract class AttachedTable implements AutoCloseable {
         nonNegative(view.getLongAcquire(CALL_RATE_OFFSET)) / 1000.0,
         nonNegative(view.getIntAcquire(RATE_INTERVAL_OFFSET)),
         pending(commandSequence(command), ack),
+        poolDecision(),
         List.copyOf(slots));
+  }
+
+  private PoolDecision poolDecision() {
+    PoolDecision.Kind kind = PoolDecision.Kind.ofCode(view.getIntAcquire(POOL_DECISION_OFFSET));
+    if (kind == PoolDecision.Kind.NONE) {
+      return PoolDecision.NONE;
+    }
+    return new PoolDecision(
+        kind,
+        nonNegative(view.getIntAcquire(POOL_DECISION_CHILDREN_OFFSET)),
+        nonNegative(view.getIntAcquire(POOL_DECISION_IDLE_OFFSET)),
+        nonNegative(view.getIntAcquire(POOL_DECISION_QUEUE_OFFSET)),
+        nonNegative(view.getLongAcquire(POOL_DECISION_SURPLUS_OFFSET)),
+        nonNegative(view.getLongAcquire(POOL_DECISION_AT_OFFSET)));
   }
 
   /**

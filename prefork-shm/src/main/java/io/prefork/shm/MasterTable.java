@@ -367,6 +367,22 @@ public final class MasterTable extends AttachedTable {
   }
 
   /**
+   * Publishes the pool's last change of size: the fields first, the kind last (ordered), so a
+   * reader that sees the kind sees the figures that go with it (a decision of the next tick may mix
+   * in; it is a display field).
+   *
+   * @param decision what the pool did and why
+   */
+  public void poolDecision(PoolDecision decision) {
+    store().writeOrderedInt(POOL_DECISION_CHILDREN_OFFSET, decision.children());
+    store().writeOrderedInt(POOL_DECISION_IDLE_OFFSET, decision.idleWorkers());
+    store().writeOrderedInt(POOL_DECISION_QUEUE_OFFSET, decision.queued());
+    store().writeOrderedLong(POOL_DECISION_SURPLUS_OFFSET, decision.surplusMillis());
+    store().writeOrderedLong(POOL_DECISION_AT_OFFSET, decision.atMillis());
+    store().writeOrderedInt(POOL_DECISION_OFFSET, decision.kind().code());
+  }
+
+  /**
    * Publishes until when respawning is held back (crash-loop backoff); 0 for no backoff.
    *
    * @param epochMillis the end of the backoff (epoch milliseconds), or 0

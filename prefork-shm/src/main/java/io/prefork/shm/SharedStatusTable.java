@@ -48,7 +48,13 @@ package io.prefork.shm;
  *   192  8   retiredCalls       master: calls of children that have exited (ordered)
  *   200  8   callRateMilli      master: calls per second over the last interval, times 1000
  *   208  4   rateIntervalMillis master: the interval of callRateMilli
- *   212 44   (reserved)
+ *   212  4   poolDecision       master: the pool's last change, 0 none, 1 grew, 2 retired
+ *   216  4   poolDecisionChildren master: children spawned or retired then
+ *   220  4   poolDecisionIdle   master: idle workers then
+ *   224  4   poolDecisionQueue  master: the accept queue then
+ *   228  8   poolDecisionSurplusMillis master: for a retirement, how long the surplus lasted
+ *   236  8   poolDecisionAtMillis master: when (written before poolDecision)
+ *   244 12   (reserved)
  *
  * Slot i at HEADER_SIZE + i * SLOT_SIZE, SLOT_SIZE = 128 (two cache lines: no two workers, and no
  * worker and the adjacent-line prefetcher, ever share a line)
@@ -112,6 +118,12 @@ public final class SharedStatusTable {
   static final int RETIRED_CALLS_OFFSET = SPAWN_BACKOFF_UNTIL_OFFSET + SIZE_OF_LONG;
   static final int CALL_RATE_OFFSET = RETIRED_CALLS_OFFSET + SIZE_OF_LONG;
   static final int RATE_INTERVAL_OFFSET = CALL_RATE_OFFSET + SIZE_OF_LONG;
+  static final int POOL_DECISION_OFFSET = RATE_INTERVAL_OFFSET + SIZE_OF_INT;
+  static final int POOL_DECISION_CHILDREN_OFFSET = POOL_DECISION_OFFSET + SIZE_OF_INT;
+  static final int POOL_DECISION_IDLE_OFFSET = POOL_DECISION_CHILDREN_OFFSET + SIZE_OF_INT;
+  static final int POOL_DECISION_QUEUE_OFFSET = POOL_DECISION_IDLE_OFFSET + SIZE_OF_INT;
+  static final int POOL_DECISION_SURPLUS_OFFSET = POOL_DECISION_QUEUE_OFFSET + SIZE_OF_INT;
+  static final int POOL_DECISION_AT_OFFSET = POOL_DECISION_SURPLUS_OFFSET + SIZE_OF_LONG;
 
   /** Bytes before the first slot. */
   public static final int HEADER_SIZE = 4 * CACHE_LINE;

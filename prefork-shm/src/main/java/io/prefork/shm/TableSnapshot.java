@@ -30,6 +30,7 @@ import java.util.List;
  * @param callsPerSecond calls per second over the master's last rate interval
  * @param rateIntervalMillis that interval (0 before the first)
  * @param pendingCommands commands posted but not yet taken by the master
+ * @param poolDecision the pool's last change of size and why ({@link PoolDecision#NONE} if none)
  * @param slots every slot of the table, used or not
  */
 public record TableSnapshot(
@@ -55,6 +56,7 @@ public record TableSnapshot(
     double callsPerSecond,
     int rateIntervalMillis,
     long pendingCommands,
+    PoolDecision poolDecision,
     List<SlotSnapshot> slots) {
 
   /**

@@ -108,6 +108,22 @@ class SharedStatusTableTest {
   }
 
   @Test
+  void thePoolsLastDecisionReachesReaders() throws Exception {
+    int key = keys.newKey();
+    try (MasterTable master = MasterTable.create(key, spec(2));
+        TableReader reader = TableReader.attach(key)) {
+      assertEquals(PoolDecision.NONE, reader.snapshot().poolDecision());
+      assertEquals("", reader.snapshot().poolDecision().describe());
+      master.poolDecision(new PoolDecision(PoolDecision.Kind.GREW, 2, 0, 137, 0, 1_000));
+      PoolDecision grew = reader.snapshot().poolDecision();
+      assertEquals(new PoolDecision(PoolDecision.Kind.GREW, 2, 0, 137, 0, 1_000), grew);
+      assertEquals("grew by 2: 0 idle, queue 137", grew.describe());
+      master.poolDecision(new PoolDecision(PoolDecision.Kind.RETIRED, 1, 256, 0, 12_400, 2_000));
+      assertEquals("retired 1: 256 idle for 12 s", reader.snapshot().poolDecision().describe());
+    }
+  }
+
+  @Test
   void commandsArePostedAndTakenInSequence() throws Exception {
     int key = keys.newKey();
     try (MasterTable master = MasterTable.create(key, spec(2));

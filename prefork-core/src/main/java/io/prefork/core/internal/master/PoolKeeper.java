@@ -5,6 +5,7 @@ import static io.prefork.core.internal.master.MasterContext.seconds;
 
 import io.prefork.core.PreforkException;
 import io.prefork.shm.ExitRequest;
+import io.prefork.shm.PoolDecision;
 import io.prefork.shm.SlotState;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -33,7 +34,6 @@ final class PoolKeeper {
   private final Watchdog watchdog;
   private final ExitDeadline exitDeadline;
   private boolean backoffLogged;
-  private volatile String lastPoolDecision = "";
 
   PoolKeeper(MasterContext m, MasterPhases phases, Watchdog watchdog) {
     this.m = m;
@@ -65,11 +65,6 @@ final class PoolKeeper {
     markRecycling();
     replace();
     keepSpares();
-  }
-
-  /** {@return the pool policy's last change and why ("grew: 0 idle, queue 37"), or ""} */
-  String lastPoolDecision() {
-    return lastPoolDecision;
   }
 
   /** Marks children ready once all their workers accept; replacements become capacity. */
@@ -296,7 +291,14 @@ final class PoolKeeper {
       m.pool.askToExit(victim, ExitRequest.RETIRE);
     }
     if (spawned > 0 || victim != null) {
-      lastPoolDecision = d.reason();
+      m.table.poolDecision(
+          new PoolDecision(
+              spawned > 0 ? PoolDecision.Kind.GREW : PoolDecision.Kind.RETIRED,
+              spawned > 0 ? spawned : 1,
+              d.idleWorkers(),
+              d.queued(),
+              d.surplusNanos() / 1_000_000,
+              System.currentTimeMillis()));
       log.info(
           "pool {}: {} {}, {} in the pool",
           d.reason(),

@@ -44,10 +44,14 @@ public final class PoolPolicy {
    *
    * @param spawn children to spawn now
    * @param retire whether to retire one idle child
-   * @param reason why, for logs and status ("" when nothing changes)
+   * @param reason why, for logs ("" when nothing changes)
+   * @param idleWorkers idle workers it decided on
+   * @param queued the accept queue it decided on
+   * @param surplusNanos for a retirement, how long the surplus had lasted
    */
-  public record Decision(int spawn, boolean retire, String reason) {
-    static final Decision HOLD = new Decision(0, false, "");
+  public record Decision(
+      int spawn, boolean retire, String reason, int idleWorkers, int queued, long surplusNanos) {
+    static final Decision HOLD = new Decision(0, false, "", 0, 0, 0);
 
     /** {@return whether the pool changes} */
     public boolean changes() {
@@ -109,7 +113,7 @@ public final class PoolPolicy {
           belowFloor > 0 && belowFloor >= byDemand
               ? "grew: " + s.live() + " of at least " + s.floor() + " children"
               : "grew: " + s.idleWorkers() + " idle, queue " + s.queued();
-      return new Decision(spawn, false, reason);
+      return new Decision(spawn, false, reason, s.idleWorkers(), s.queued(), 0);
     }
     spawnRate = 1;
     boolean overProvisioned =
@@ -141,7 +145,7 @@ public final class PoolPolicy {
             + ")";
     surplusSinceNanos = now;
     retiredInSurplus = true;
-    return new Decision(0, true, reason);
+    return new Decision(0, true, reason, s.idleWorkers(), s.queued(), waited);
   }
 
   private static int ceilDiv(int a, int b) {

@@ -195,11 +195,6 @@ public final class Supervisor {
     return m.failure;
   }
 
-  /** {@return the pool policy's last change and why ("grew: 0 idle, queue 37"), or ""} */
-  public String lastPoolDecision() {
-    return keeper.lastPoolDecision();
-  }
-
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     return terminated.await(timeout, unit);
   }
