@@ -1,6 +1,7 @@
 package io.prefork.core;
 
 import io.prefork.shm.MasterState;
+import io.prefork.shm.PoolDecision;
 import io.prefork.shm.SlotState;
 import java.util.List;
 
@@ -27,6 +28,8 @@ import java.util.List;
  * @param totalCalls connections accepted since the start, by children alive or gone
  * @param callsPerSecond connections accepted per second over the last interval
  * @param rateIntervalMillis that interval
+ * @param lastPoolDecision the pool's last change of size and why ({@link PoolDecision#describe()}:
+ *     "grew by 2: 0 idle, queue 137"), {@link PoolDecision#NONE} before the first
  * @param workers the workers in use (free slots are left out)
  * @param takenAtMillis when the table was read (epoch milliseconds)
  */
@@ -51,6 +54,7 @@ public record ServerStatus(
     long totalCalls,
     double callsPerSecond,
     int rateIntervalMillis,
+    PoolDecision lastPoolDecision,
     List<WorkerStatus> workers,
     long takenAtMillis) {
 

@@ -55,6 +55,7 @@ public final class TableStatus {
         s.allCalls(),
         s.callsPerSecond(),
         s.rateIntervalMillis(),
+        s.poolDecision(),
         List.copyOf(workers),
         now);
   }
