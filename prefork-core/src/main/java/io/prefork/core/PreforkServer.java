@@ -1,6 +1,7 @@
 package io.prefork.core;
 
 import io.prefork.core.internal.master.ListenSocket;
+import io.prefork.core.internal.master.ListenerEvents;
 import io.prefork.core.internal.master.ServerConfig;
 import io.prefork.core.internal.master.ServerEvents;
 import io.prefork.core.internal.master.Supervisor;
@@ -45,11 +46,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PreforkServer implements AutoCloseable {
   private final ServerConfig config;
-  private Supervisor supervisor;
+  private final List<ServerListener> listeners;
+  private volatile Supervisor supervisor; // set once start() succeeded; read without the lock
   private PrometheusEndpoint metrics; // null when metrics are off
 
-  private PreforkServer(ServerConfig config) {
+  private PreforkServer(ServerConfig config, List<ServerListener> listeners) {
     this.config = config;
+    this.listeners = listeners;
   }
 
   /**
@@ -86,6 +89,9 @@ public final class PreforkServer implements AutoCloseable {
     if (config.daemon()) {
       Daemon.detach();
     }
+    for (ServerListener listener : listeners) {
+      listener.starting(this); // may refuse: nothing is started yet
+    }
     // Observers of the master: pid file, and integrations (systemd, metrics, JMX).
     List<ServerEvents> observers = new java.util.ArrayList<>();
     SystemdNotifier systemd = SystemdNotifier.fromEnvironment(System.getenv(), config.daemon());
@@ -112,6 +118,9 @@ public final class PreforkServer implements AutoCloseable {
         config.jmx() ? new PreforkServerJmx(this, this::request, config.shmKey()) : null;
     if (jmx != null) {
       observers.add(jmx);
+    }
+    for (ServerListener listener : listeners) {
+      observers.add(new ListenerEvents(listener));
     }
     try {
       supervisor = Supervisor.start(config, observers);
@@ -299,11 +308,13 @@ public final class PreforkServer implements AutoCloseable {
     }
   }
 
-  private synchronized Supervisor running() {
-    if (supervisor == null) {
+  /** Never waits for a start() in progress: readers on other threads answer at once. */
+  private Supervisor running() {
+    Supervisor s = supervisor;
+    if (s == null) {
       throw new IllegalStateException("the server is not started: call start() first");
     }
-    return supervisor;
+    return s;
   }
 
   /**
@@ -339,8 +350,22 @@ public final class PreforkServer implements AutoCloseable {
     private Duration gracefulTimeout = Duration.ofSeconds(30);
     private Duration startTimeout = Duration.ofSeconds(60);
     private boolean handleSignals = false;
+    private final List<ServerListener> listeners = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Adds a listener to the master's events (children spawned, ready and gone, restarts, the
+     * stop); see {@link ServerListener} for when and on which thread it is called. Listeners are
+     * called in the order they were added. Default none.
+     *
+     * @param listener the listener to add
+     * @return this builder
+     */
+    public Builder listener(ServerListener listener) {
+      this.listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
 
     /**
      * The address to listen on: a host name or literal. Default {@code 0.0.0.0} (all IPv4).
@@ -860,7 +885,8 @@ public final class PreforkServer implements AutoCloseable {
               childClassDataDirectory,
               metricsInet,
               metricsPort,
-              jmx));
+              jmx),
+          List.copyOf(listeners));
     }
 
     /** Children may run in another directory (daemon mode: /): make every entry absolute. */
