@@ -32,17 +32,17 @@ public record ServerConfig(
     Path logFile,
     Path childLogDirectory,
     Path childClassDataDirectory,
-    InetAddress metricsAddress,
-    int metricsPort,
+    InetAddress httpAddress,
+    int httpPort,
     boolean jmx) {
 
   public ServerConfig {
     childJvmOptions = List.copyOf(childJvmOptions);
   }
 
-  /** The Prometheus endpoint is on. */
-  public boolean metrics() {
-    return metricsPort >= 0;
+  /** The master's HTTP endpoint (status, health, readiness, added routes) is on. */
+  public boolean httpEndpoint() {
+    return httpPort >= 0;
   }
 
   /** The watchdog is on. */
