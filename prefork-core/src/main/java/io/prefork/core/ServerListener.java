@@ -12,9 +12,10 @@ import java.util.Locale;
  * <p>Except for {@link #starting(PreforkServer)}, every method is called on the master's
  * supervising thread, one event at a time, in the order the master sees them. That thread also
  * reaps, spawns and answers commands: an implementation must return quickly (count, enqueue, set a
- * field; no I/O that can block). A call that takes longer than 50 ms is logged once per listener.
- * An exception thrown by one of these methods is logged (logger {@code io.prefork.master}) and
- * ignored: it does not reach the master, nor the other listeners.
+ * field; no I/O that can block). A call that takes longer than 50 ms (but the first of each kind,
+ * which may load classes) is logged once per listener. An exception thrown by one of these methods
+ * is logged (logger {@code io.prefork.master}) and ignored: it does not reach the master, nor the
+ * other listeners.
  *
  * <p>A child is named by its pid, its index in the pool (0 to {@code maxChildren - 1}; a
  * replacement reuses a free index) and the generation it was started in.

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The master's events as one public {@link ServerListener} hears them: plain values instead of the
  * master's own types, every call guarded (an exception is logged and dropped), and a slow call
- * logged once.
+ * logged once (not the first of each event, which may load classes).
  */
 public final class ListenerEvents implements ServerEvents {
   private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
@@ -21,6 +21,9 @@ public final class ListenerEvents implements ServerEvents {
 
   private final ServerListener listener;
   private boolean slowLogged;
+
+  /** Events heard once: a first call may load the listener's classes, so it is not timed. */
+  private final java.util.Set<String> heard = new java.util.HashSet<>();
 
   public ListenerEvents(ServerListener listener) {
     this.listener = listener;
@@ -91,7 +94,8 @@ public final class ListenerEvents implements ServerEvents {
       log.warn("listener {} threw from {}; ignored", listener, event, t);
     }
     long took = System.nanoTime() - start;
-    if (took > SLOW_NANOS && !slowLogged) {
+    boolean first = heard.add(event);
+    if (took > SLOW_NANOS && !first && !slowLogged) {
       slowLogged = true;
       log.warn(
           "listener {} took {} ms in {} on the master thread: listeners must return quickly (this"

@@ -206,7 +206,7 @@ final class StatusPage {
       } else {
         b.append(" · not running");
       }
-      b.append("\">");
+      b.append("\"><div class=\"cells\">");
       for (int t = 0; t < threads; t++) {
         int slot = child * threads + t;
         WorkerStatus w = bySlot.get(slot);
@@ -222,6 +222,13 @@ final class StatusPage {
             .append("\">")
             .append(c.letter)
             .append("</span>");
+      }
+      b.append("</div>");
+      if (threads >= 3) {
+        // Room under the group for its child: the pid, or that the index is free.
+        b.append("<small>")
+            .append(first != null && first.pid() > 0 ? "pid " + first.pid() : "free")
+            .append("</small>");
       }
       b.append("</div>");
     }
@@ -433,6 +440,7 @@ final class StatusPage {
           .append(number(value.applyAsDouble(history.get(history.size() - 1))))
           .append("</b> now");
     }
+    b.append("<span class=\"scale\">scale 0–").append(number(max)).append("</span>");
     b.append("</figcaption><svg viewBox=\"0 0 ")
         .append(w)
         .append(' ')
@@ -484,10 +492,10 @@ final class StatusPage {
           .append("\" class=\"wait\">collecting: one sample a second</text>");
     }
     b.append("</svg><div class=\"axis\"><span>-")
-        .append(windowSeconds / 60)
-        .append(" min</span><span>max ")
-        .append(number(max))
-        .append("</span><span>now</span></div></figure>");
+        .append(number(windowSeconds / 60.0))
+        .append(" min</span><span>-")
+        .append(number(windowSeconds / 120.0))
+        .append(" min</span><span>now</span></div></figure>");
   }
 
   /** 1, 2, 5 x 10^n at or above {@code v}. */
@@ -504,11 +512,13 @@ final class StatusPage {
     return 10 * p;
   }
 
-  private static String number(double v) {
+  /** A number for people: 3, 2.5, 6.74, 12.3 (no trailing zeros). */
+  static String number(double v) {
     if (v == Math.rint(v) && Math.abs(v) < 1e15) {
       return Long.toString((long) v);
     }
-    return String.format(Locale.ROOT, v < 10 ? "%.2f" : "%.1f", v);
+    String text = String.format(Locale.ROOT, Math.abs(v) < 10 ? "%.2f" : "%.1f", v);
+    return text.replaceAll("0+$", "").replaceAll("\\.$", "");
   }
 
   private static String stateClass(MasterState state) {
@@ -616,10 +626,13 @@ final class StatusPage {
       .bar i{display:block;height:100%;background:var(--ok)}.bar.hot i{background:var(--warn)}
       #scoreboard{display:flex;flex-wrap:wrap;gap:6px;background:var(--card);\
       border:1px solid var(--line);border-radius:10px;padding:10px}
-      .child{display:flex;flex-wrap:wrap;gap:2px;padding:2px;border-radius:6px;\
-      outline:1px solid var(--line)}
-      .cell{display:inline-flex;align-items:center;justify-content:center;width:22px;\
-      height:22px;border-radius:4px;font:600 13px/1 ui-monospace,"DejaVu Sans Mono",monospace;\
+      .child{display:flex;flex-direction:column;align-items:center;padding:3px;\
+      border-radius:6px;outline:1px solid var(--line)}
+      .child .cells{display:flex;flex-wrap:wrap;gap:2px}
+      .child small{font-size:10px;color:var(--muted);margin-top:2px;\
+      font-family:ui-monospace,"DejaVu Sans Mono",monospace}
+      .cell{display:inline-flex;align-items:center;justify-content:center;width:24px;\
+      height:24px;border-radius:4px;font:600 13px/1 ui-monospace,"DejaVu Sans Mono",monospace;\
       border:1px solid transparent;vertical-align:middle}
       .cell.small{width:18px;height:18px;font-size:11px}
       .c-idle{background:var(--idle);color:var(--idle-fg)}
@@ -636,7 +649,9 @@ final class StatusPage {
       .sparks{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:10px}
       .spark{margin:0;background:var(--card);border:1px solid var(--line);border-radius:10px;\
       padding:8px 12px}
-      .spark figcaption{font-size:12.5px;color:var(--muted)}
+      .spark figcaption{font-size:12.5px;color:var(--muted);display:flex;gap:6px;\
+      align-items:baseline}
+      .spark .scale{margin-left:auto;font-size:11px}
       .spark figcaption b{color:var(--fg);font-size:15px}
       .spark svg{display:block;width:100%;height:64px;margin-top:4px}
       .spark .grid{stroke:var(--line);stroke-width:1;vector-effect:non-scaling-stroke}
