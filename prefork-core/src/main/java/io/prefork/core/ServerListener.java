@@ -26,7 +26,8 @@ public interface ServerListener {
    * thread calling {@code start()}. A listener that reads the server later (its {@link
    * PreforkServer#status() status()} from another thread, once {@code start()} has returned) keeps
    * the reference here. An exception thrown here fails {@code start()}, before anything was
-   * started.
+   * started. If {@code start()} fails before the master runs (the HTTP endpoint's port or the
+   * server's port in use, the shm key taken), no other event follows.
    *
    * @param server the server starting
    */
