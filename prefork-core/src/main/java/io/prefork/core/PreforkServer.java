@@ -1,15 +1,17 @@
 package io.prefork.core;
 
+import com.sun.net.httpserver.HttpHandler;
 import io.prefork.core.internal.master.ChildJvmPreset;
 import io.prefork.core.internal.master.ChildMemory;
 import io.prefork.core.internal.master.ListenSocket;
+import io.prefork.core.internal.master.ListenerEvents;
 import io.prefork.core.internal.master.ServerConfig;
 import io.prefork.core.internal.master.ServerEvents;
 import io.prefork.core.internal.master.Supervisor;
 import io.prefork.core.internal.ops.Daemon;
+import io.prefork.core.internal.ops.HttpEndpoint;
 import io.prefork.core.internal.ops.PidFile;
 import io.prefork.core.internal.ops.PreforkServerJmx;
-import io.prefork.core.internal.ops.PrometheusEndpoint;
 import io.prefork.core.internal.ops.SystemdNotifier;
 import io.prefork.shm.ShmKeys;
 import java.lang.reflect.Modifier;
@@ -19,7 +21,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -47,11 +51,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PreforkServer implements AutoCloseable {
   private final ServerConfig config;
-  private Supervisor supervisor;
-  private PrometheusEndpoint metrics; // null when metrics are off
+  private final List<ServerListener> listeners;
+  private final Map<String, HttpHandler> routes;
+  private volatile Supervisor supervisor; // set once start() succeeded; read without the lock
+  private volatile HttpEndpoint endpoint; // null when the HTTP endpoint is off
 
-  private PreforkServer(ServerConfig config) {
+  private PreforkServer(
+      ServerConfig config, List<ServerListener> listeners, Map<String, HttpHandler> routes) {
     this.config = config;
+    this.listeners = listeners;
+    this.routes = routes;
   }
 
   /**
@@ -88,7 +97,10 @@ public final class PreforkServer implements AutoCloseable {
     if (config.daemon()) {
       Daemon.detach();
     }
-    // Observers of the master: pid file, and integrations (systemd, metrics, JMX).
+    for (ServerListener listener : listeners) {
+      listener.starting(this); // may refuse: nothing is started yet
+    }
+    // Observers of the master: pid file, and integrations (systemd, HTTP endpoint, JMX).
     List<ServerEvents> observers = new java.util.ArrayList<>();
     SystemdNotifier systemd = SystemdNotifier.fromEnvironment(System.getenv(), config.daemon());
     if (systemd != null) {
@@ -104,10 +116,10 @@ public final class PreforkServer implements AutoCloseable {
           });
     }
     // Bound before the master starts (a port in use fails before any child), and an observer from
-    // the first spawn; it stops when the master stops.
-    PrometheusEndpoint endpoint = config.metrics() ? PrometheusEndpoint.start(config) : null;
-    if (endpoint != null) {
-      observers.add(endpoint);
+    // the first tick; it stops when the master stops.
+    HttpEndpoint http = config.httpEndpoint() ? HttpEndpoint.start(config, routes) : null;
+    if (http != null) {
+      observers.add(http);
     }
     // Registered once the server is ready, unregistered when the master stops.
     PreforkServerJmx jmx =
@@ -115,17 +127,20 @@ public final class PreforkServer implements AutoCloseable {
     if (jmx != null) {
       observers.add(jmx);
     }
+    for (ServerListener listener : listeners) {
+      observers.add(new ListenerEvents(listener));
+    }
     try {
       supervisor = Supervisor.start(config, observers);
     } catch (RuntimeException | Error e) {
-      if (endpoint != null) {
-        endpoint.stopped(); // the master may never have run: the endpoint must go all the same
+      if (http != null) {
+        http.stopped(); // the master may never have run: the endpoint must go all the same
       }
       throw e;
     }
-    metrics = endpoint;
+    endpoint = http;
     try {
-      announce(endpoint, jmx);
+      announce(http, jmx);
     } catch (RuntimeException | Error e) {
       // Nothing is left behind: the children, the table and the socket go with the failure.
       supervisor.request(io.prefork.shm.Command.FORCE_DOWN);
@@ -139,10 +154,10 @@ public final class PreforkServer implements AutoCloseable {
     return this;
   }
 
-  /** What follows a ready master: metrics, JMX, the pid file, the daemon's ready line. */
-  private void announce(PrometheusEndpoint endpoint, PreforkServerJmx jmx) {
-    if (endpoint != null) {
-      endpoint.attach(supervisor::status);
+  /** What follows a ready master: the HTTP endpoint, JMX, the pid file, the daemon's ready line. */
+  private void announce(HttpEndpoint http, PreforkServerJmx jmx) {
+    if (http != null) {
+      http.attach(supervisor::status);
     }
     if (jmx != null) {
       jmx.register();
@@ -177,18 +192,18 @@ public final class PreforkServer implements AutoCloseable {
   }
 
   /**
-   * The port of the Prometheus endpoint (useful after {@link Builder#metricsPort(int)
-   * metricsPort(0)}), or -1 when metrics are off.
+   * The port of the master's HTTP endpoint (useful after {@link Builder#httpEndpoint(String, int)
+   * httpEndpoint(address, 0)}), or -1 when it is off.
    *
-   * @return the endpoint's port, or -1 when metrics are off
-   * @throws IllegalStateException if metrics are on and the server is not started
+   * @return the endpoint's port, or -1 when it is off
+   * @throws IllegalStateException if the endpoint is on and the server is not started
    */
-  public int metricsPort() {
-    if (!config.metrics()) {
+  public int httpEndpointPort() {
+    if (!config.httpEndpoint()) {
       return -1;
     }
     running();
-    return metrics.port();
+    return endpoint.port();
   }
 
   /**
@@ -308,11 +323,13 @@ public final class PreforkServer implements AutoCloseable {
     }
   }
 
-  private synchronized Supervisor running() {
-    if (supervisor == null) {
+  /** Never waits for a start() in progress: readers on other threads answer at once. */
+  private Supervisor running() {
+    Supervisor s = supervisor;
+    if (s == null) {
       throw new IllegalStateException("the server is not started: call start() first");
     }
-    return supervisor;
+    return s;
   }
 
   /**
@@ -353,8 +370,9 @@ public final class PreforkServer implements AutoCloseable {
     private Path logFile;
     private Path childLogDirectory;
     private Path childClassDataDirectory;
-    private String metricsAddress = "0.0.0.0";
-    private int metricsPort = -1;
+    private String httpAddress;
+    private int httpPort = -1;
+    private final Map<String, HttpHandler> routes = new LinkedHashMap<>();
     private boolean jmx = true;
     private Integer shmKey;
     private String jobClassName;
@@ -366,8 +384,22 @@ public final class PreforkServer implements AutoCloseable {
     private Duration gracefulTimeout = Duration.ofSeconds(30);
     private Duration startTimeout = Duration.ofSeconds(60);
     private boolean handleSignals = false;
+    private final List<ServerListener> listeners = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Adds a listener to the master's events (children spawned, ready and gone, restarts, the
+     * stop); see {@link ServerListener} for when and on which thread it is called. Listeners are
+     * called in the order they were added. Default none.
+     *
+     * @param listener the listener to add
+     * @return this builder
+     */
+    public Builder listener(ServerListener listener) {
+      this.listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
 
     /**
      * The address to listen on: a host name or literal. Default {@code 0.0.0.0} (all IPv4).
@@ -583,27 +615,55 @@ public final class PreforkServer implements AutoCloseable {
     }
 
     /**
-     * Serves Prometheus metrics (text exposition format) over HTTP at {@code /metrics} on this
-     * port; 0 picks a free one (read it with {@link PreforkServer#metricsPort()}). Needs {@code
-     * io.prometheus:prometheus-metrics-core} and {@code prometheus-metrics-exporter-httpserver}
-     * (1.x) on the class path: prefork-core declares them optional. Default -1: off.
+     * Serves the master's HTTP endpoint on this address and port, from the master JVM itself (the
+     * JDK's {@code com.sun.net.httpserver}, module {@code jdk.httpserver}), so it answers while
+     * every worker is busy:
      *
-     * @param metricsPort the endpoint's port, 0 for a free one, or -1 for no endpoint
+     * <ul>
+     *   <li>{@code /status}: a status page for people (scoreboard, pool, history), refreshed every
+     *       2 s;
+     *   <li>{@code /status.json}: {@link ServerStatus#toJson()}, what {@code ctl status --json}
+     *       prints;
+     *   <li>{@code /healthz}: 200 while the master's loop ticks (its last tick under 2 s ago), else
+     *       503: a liveness probe;
+     *   <li>{@code /readyz}: 200 while at least {@code minChildren} children accept (and are not
+     *       asked to leave) and the master is neither starting nor stopping, else 503: a readiness
+     *       probe or load-balancer health check;
+     *   <li>{@code /}: an index of the paths, and any {@link #endpointRoute(String, HttpHandler)
+     *       route} added.
+     * </ul>
+     *
+     * <p>The endpoint has no authentication: bind it to a loopback or private address. It is bound
+     * before anything else, so a port in use fails {@link PreforkServer#start()} at once, and it
+     * closes when the master stops. Default: off.
+     *
+     * @param address the address to bind, e.g. {@code 127.0.0.1}
+     * @param port the port, 0 for a free one (read it with {@link
+     *     PreforkServer#httpEndpointPort()}), or -1 for no endpoint
      * @return this builder
      */
-    public Builder metricsPort(int metricsPort) {
-      this.metricsPort = metricsPort;
+    public Builder httpEndpoint(String address, int port) {
+      this.httpAddress = address;
+      this.httpPort = port;
       return this;
     }
 
     /**
-     * The address the metrics endpoint binds. Default {@code 0.0.0.0}.
+     * Adds a path to the {@link #httpEndpoint(String, int) HTTP endpoint}, answered by {@code
+     * handler} on the endpoint's threads; {@code prefork-prometheus} adds {@code /metrics} this
+     * way. The path matches exactly (the query string aside); the handler gets every method and
+     * must send a response. An exception it throws becomes a 500 and is logged. The endpoint's own
+     * paths ({@code /}, {@code /status}, {@code /status.json}, {@code /healthz}, {@code /readyz})
+     * cannot be taken.
      *
-     * @param metricsAddress the address the metrics endpoint binds
+     * @param path the exact path, starting with {@code /}
+     * @param handler answers requests for it
      * @return this builder
      */
-    public Builder metricsAddress(String metricsAddress) {
-      this.metricsAddress = metricsAddress;
+    public Builder endpointRoute(String path, HttpHandler handler) {
+      this.routes.put(
+          java.util.Objects.requireNonNull(path, "path"),
+          java.util.Objects.requireNonNull(handler, "handler"));
       return this;
     }
 
@@ -880,19 +940,7 @@ public final class PreforkServer implements AutoCloseable {
                 + bindAddress
                 + "' does not resolve: give an IP address or a host name");
       }
-      if (metricsPort < -1 || metricsPort > 65_535) {
-        throw new IllegalArgumentException(
-            "metricsPort (" + metricsPort + ") must be within 0..65535, or -1 for no endpoint");
-      }
-      InetAddress metricsInet;
-      try {
-        metricsInet = InetAddress.getByName(metricsAddress);
-      } catch (UnknownHostException e) {
-        throw new IllegalArgumentException(
-            "metricsAddress '"
-                + metricsAddress
-                + "' does not resolve: give an IP address or a host name");
-      }
+      InetAddress httpInet = httpEndpointAddress();
       return new PreforkServer(
           new ServerConfig(
               address,
@@ -920,12 +968,56 @@ public final class PreforkServer implements AutoCloseable {
               logFile,
               childLogDirectory,
               childClassDataDirectory,
-              metricsInet,
-              metricsPort,
+              httpInet,
+              httpPort,
               jmx,
               childIdleTimeout,
               preset.label(),
-              childHeap));
+              childHeap),
+          List.copyOf(listeners),
+          Map.copyOf(routes));
+    }
+
+    /** The endpoint's address, checked with its port and routes; null when it is off. */
+    private InetAddress httpEndpointAddress() {
+      if (httpPort < -1 || httpPort > 65_535) {
+        throw new IllegalArgumentException(
+            "httpEndpoint port (" + httpPort + ") must be within 0..65535, or -1 for no endpoint");
+      }
+      for (String path : routes.keySet()) {
+        if (!path.startsWith("/") || path.contains("?") || path.contains("#")) {
+          throw new IllegalArgumentException(
+              "endpointRoute '" + path + "' must be a path starting with '/', e.g. /metrics");
+        }
+        if (HttpEndpoint.RESERVED.contains(path)) {
+          throw new IllegalArgumentException(
+              "endpointRoute '"
+                  + path
+                  + "' is one of the endpoint's own paths "
+                  + HttpEndpoint.RESERVED.stream().sorted().toList());
+        }
+      }
+      if (httpPort < 0) {
+        if (!routes.isEmpty()) {
+          throw new IllegalArgumentException(
+              "endpointRoute "
+                  + routes.keySet()
+                  + " needs the endpoint: set httpEndpoint(address, port)");
+        }
+        return null;
+      }
+      if (httpAddress == null || httpAddress.isBlank()) {
+        throw new IllegalArgumentException(
+            "httpEndpoint address is empty: give an IP address or a host name, e.g. 127.0.0.1");
+      }
+      try {
+        return InetAddress.getByName(httpAddress);
+      } catch (UnknownHostException e) {
+        throw new IllegalArgumentException(
+            "httpEndpoint address '"
+                + httpAddress
+                + "' does not resolve: give an IP address or a host name");
+      }
     }
 
     /** Children may run in another directory (daemon mode: /): make every entry absolute. */

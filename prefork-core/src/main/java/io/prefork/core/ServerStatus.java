@@ -1,5 +1,6 @@
 package io.prefork.core;
 
+import io.prefork.core.internal.ops.StatusJson;
 import io.prefork.shm.MasterState;
 import io.prefork.shm.PoolDecision;
 import io.prefork.shm.SlotState;
@@ -76,5 +77,35 @@ public record ServerStatus(
   /** {@return connections accepted by the workers now in the pool} */
   public long poolCalls() {
     return workers.stream().mapToLong(WorkerStatus::calls).sum();
+  }
+
+  /**
+   * This status as one JSON object on one line: what {@code ctl status --json} prints and the HTTP
+   * endpoint's {@code /status.json} serves. Fields and their order are stable; new fields are only
+   * ever appended.
+   *
+   * <pre>{@code
+   * {"masterPid":12345,"generation":1,"state":"RUNNING","listen":"127.0.0.1:6905",
+   *  "uptimeMillis":83000,"heartbeatAgeMillis":12,
+   *  "workers":{"idle":3,"busy":1,"starting":0,"exiting":0,"total":4},
+   *  "childCount":4,"minChildren":4,"maxChildren":16,"threadsPerChild":1,
+   *  "totalCalls":1234,"callsPerSecond":56.000,"rateIntervalMillis":1000,
+   *  "spawns":5,"crashes":1,"restarts":0,"spawnBackoffUntilMillis":0,
+   *  "listenQueue":0,"listenBacklog":511,
+   *  "children":[{"slot":0,"pid":12346,"state":"IDLE","calls":3,"generation":1,
+   *               "millisInState":1200,"ageMillis":83000,"workerIndex":0,"exitRequest":"NONE"},
+   *              ...]}
+   * }</pre>
+   *
+   * <p>{@code state} is the master's ({@link MasterState}); {@code listen} is {@code address:port},
+   * an IPv6 address in brackets; {@code workers} counts the slots in use by state; {@code
+   * childCount} is {@link #children()}; {@code callsPerSecond} has three decimals; {@code children}
+   * has one entry per worker slot in use ({@link #workers()}), whose {@code state} is STARTING,
+   * IDLE, BUSY or EXITING and {@code exitRequest} NONE, STOP, RESTART, RETIRE or RECYCLE.
+   *
+   * @return the JSON object, without a line feed
+   */
+  public String toJson() {
+    return StatusJson.of(this);
   }
 }

@@ -2,6 +2,7 @@ package io.prefork.examples;
 
 import io.prefork.core.PreforkException;
 import io.prefork.core.PreforkServer;
+import io.prefork.prometheus.PrometheusMetrics;
 import io.prefork.shm.ShmKeys;
 import java.io.PrintWriter;
 import java.net.Inet6Address;
@@ -200,15 +201,18 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "N",
       defaultValue = "-1",
       description =
-          "Serve Prometheus metrics at /metrics on this port; 0 picks a free one (default:"
-              + " ${DEFAULT-VALUE}, none).")
+          "Serve the master's HTTP endpoint on this port: Prometheus metrics at /metrics, the"
+              + " status page at /status, /status.json, /healthz and /readyz; 0 picks a free one"
+              + " (default: ${DEFAULT-VALUE}, none).")
   int metricsPort;
 
   @Option(
       names = "--metrics-bind",
       paramLabel = "ADDR",
       defaultValue = "127.0.0.1",
-      description = "Address of the metrics endpoint (default: ${DEFAULT-VALUE}).")
+      description =
+          "Address of the HTTP endpoint, which has no authentication (default:"
+              + " ${DEFAULT-VALUE}).")
   String metricsBind;
 
   @Option(
@@ -304,10 +308,11 @@ final class ServeCommand implements Callable<Integer> {
           .logFile(logFile)
           .childLogDirectory(childLogDir)
           .childClassDataDirectory(classDataDirectory())
-          .metricsPort(metricsPort)
-          .metricsAddress(metricsBind)
           .childJvmPreset(childJvmPreset)
           .childJvmOptions(childOptions);
+      if (metricsPort >= 0) {
+        new PrometheusMetrics().addTo(builder.httpEndpoint(metricsBind, metricsPort));
+      }
       server = builder.build().start();
     } catch (IllegalArgumentException | PreforkException e) {
       spec.commandLine()
@@ -322,8 +327,10 @@ final class ServeCommand implements Callable<Integer> {
         server.port(),
         server.pid(),
         ShmKeys.toHex(server.shmKey()));
-    if (server.metricsPort() >= 0) {
-      out.printf("prefork metrics on http://%s:%d/metrics%n", metricsBind, server.metricsPort());
+    if (server.httpEndpointPort() >= 0) {
+      String http = "http://" + url(metricsBind) + ":" + server.httpEndpointPort();
+      out.printf("prefork metrics on %s/metrics%n", http); // the line as before the endpoint
+      out.printf("prefork status on %s/status%n", http);
     }
     out.flush();
     server.awaitTermination();
@@ -383,6 +390,11 @@ final class ServeCommand implements Callable<Integer> {
       case "cpu" -> CpuJob.class.getName();
       default -> job;
     };
+  }
+
+  /** A host for a URL: an IPv6 literal in brackets. */
+  private static String url(String host) {
+    return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
   }
 
   private static String host(InetAddress address) {

@@ -9,27 +9,9 @@ import java.util.Locale;
 
 /**
  * A {@link ServerStatus} as {@code ctl status} prints it: a scoreboard for people, or one JSON
- * object for scripts. The JSON's fields and their order are stable (new fields are only ever
- * appended):
- *
- * <pre>{@code
- * {"masterPid":12345,"generation":1,"state":"RUNNING","listen":"127.0.0.1:6905",
- *  "uptimeMillis":83000,"heartbeatAgeMillis":12,
- *  "workers":{"idle":3,"busy":1,"starting":0,"exiting":0,"total":4},
- *  "childCount":4,"minChildren":4,"maxChildren":16,"threadsPerChild":1,
- *  "totalCalls":1234,"callsPerSecond":56.0,"rateIntervalMillis":1000,
- *  "spawns":5,"crashes":1,"restarts":0,"spawnBackoffUntilMillis":0,
- *  "listenQueue":0,"listenBacklog":511,
- *  "children":[{"slot":0,"pid":12346,"state":"IDLE","calls":3,"generation":1,
- *               "millisInState":1200,"ageMillis":83000,"workerIndex":0,"exitRequest":"NONE"},
- *              ...]}
- * }</pre>
- *
- * <p>{@code state} is the master's (STARTING, RUNNING, RESTARTING, STOPPING, FORCE_STOPPING);
- * {@code children} has one entry per worker slot in use, whose {@code state} is STARTING, IDLE,
- * BUSY or EXITING. {@code listenQueue} is the accept queue's length as the kernel reports it
- * (TCP_INFO on the listening socket), refreshed by the master every 50 ms. An IPv6 {@code listen}
- * address is in brackets.
+ * object for scripts ({@link ServerStatus#toJson()}, the same object the master's HTTP endpoint
+ * serves at {@code /status.json}; its fields and their order are stable, new fields are only ever
+ * appended).
  */
 final class StatusReport {
   /**
@@ -95,6 +77,14 @@ final class StatusReport {
                     "  crash-loop backoff: next spawn in %s",
                     duration(s.spawnBackoffUntilMillis() - s.takenAtMillis()))
                 : ""));
+    if (s.lastPoolDecision().atMillis() > 0) {
+      b.append(
+          String.format(
+              PLAIN,
+              "pool     %s, %s ago%n",
+              s.lastPoolDecision().describe(),
+              duration(Math.max(0, s.takenAtMillis() - s.lastPoolDecision().atMillis()))));
+    }
     String row = "%5s  %8s  %4s  %-8s  %8s  %8s  %8s%n";
     b.append(String.format(PLAIN, row, "SLOT", "PID", "GEN", "STATE", "CALLS", "IN STATE", "AGE"));
     for (WorkerStatus w : s.workers()) {
@@ -121,54 +111,9 @@ final class StatusReport {
     return b.toString();
   }
 
-  /** One JSON object on one line, fields in the order documented above. */
+  /** One JSON object on one line: {@link ServerStatus#toJson()}, as the HTTP endpoint serves it. */
   static String json(ServerStatus s) {
-    StringBuilder b = new StringBuilder(512);
-    b.append("{\"masterPid\":").append(s.masterPid());
-    b.append(",\"generation\":").append(s.generation());
-    b.append(",\"state\":");
-    string(b, s.masterState().name());
-    b.append(",\"listen\":");
-    string(b, listen(s));
-    b.append(",\"uptimeMillis\":").append(s.uptimeMillis());
-    b.append(",\"heartbeatAgeMillis\":").append(s.heartbeatAgeMillis());
-    b.append(",\"workers\":{\"idle\":").append(count(s, SlotState.IDLE));
-    b.append(",\"busy\":").append(count(s, SlotState.BUSY));
-    b.append(",\"starting\":").append(count(s, SlotState.STARTING));
-    b.append(",\"exiting\":").append(count(s, SlotState.EXITING));
-    b.append(",\"total\":").append(s.workers().size()).append('}');
-    b.append(",\"childCount\":").append(children(s));
-    b.append(",\"minChildren\":").append(s.minChildren());
-    b.append(",\"maxChildren\":").append(s.maxChildren());
-    b.append(",\"threadsPerChild\":").append(s.threadsPerChild());
-    b.append(",\"totalCalls\":").append(s.totalCalls());
-    b.append(",\"callsPerSecond\":").append(String.format(PLAIN, "%.3f", s.callsPerSecond()));
-    b.append(",\"rateIntervalMillis\":").append(s.rateIntervalMillis());
-    b.append(",\"spawns\":").append(s.spawns());
-    b.append(",\"crashes\":").append(s.crashes());
-    b.append(",\"restarts\":").append(s.restarts());
-    b.append(",\"spawnBackoffUntilMillis\":").append(s.spawnBackoffUntilMillis());
-    b.append(",\"listenQueue\":").append(s.listenQueue());
-    b.append(",\"listenBacklog\":").append(s.listenBacklog());
-    b.append(",\"children\":[");
-    String separator = "";
-    for (WorkerStatus w : s.workers()) {
-      b.append(separator);
-      separator = ",";
-      b.append("{\"slot\":").append(w.slot());
-      b.append(",\"pid\":").append(w.pid());
-      b.append(",\"state\":");
-      string(b, w.state().name());
-      b.append(",\"calls\":").append(w.calls());
-      b.append(",\"generation\":").append(w.generation());
-      b.append(",\"millisInState\":").append(w.millisInState());
-      b.append(",\"ageMillis\":").append(w.ageMillis());
-      b.append(",\"workerIndex\":").append(w.workerIndex());
-      b.append(",\"exitRequest\":");
-      string(b, w.exitRequest().name());
-      b.append('}');
-    }
-    return b.append("]}").toString();
+    return s.toJson();
   }
 
   /**
@@ -215,28 +160,5 @@ final class StatusReport {
       return String.format(PLAIN, "%dh%02dm", seconds / 3_600, seconds % 3_600 / 60);
     }
     return String.format(PLAIN, "%dd%02dh", seconds / 86_400, seconds % 86_400 / 3_600);
-  }
-
-  /** Appends {@code value} as a JSON string. */
-  static void string(StringBuilder b, String value) {
-    b.append('"');
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            b.append(String.format(PLAIN, "\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    b.append('"');
   }
 }

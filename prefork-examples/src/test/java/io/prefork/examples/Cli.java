@@ -58,8 +58,20 @@ final class Cli implements AutoCloseable {
     }
   }
 
-  /** A running {@code serve}, after its ready line. */
-  record Serve(Process process, int port, long masterPid, Path errFile) {
+  /** A running {@code serve}, after its ready line; {@code out}: its later lines of output. */
+  record Serve(
+      Process process,
+      int port,
+      long masterPid,
+      Path errFile,
+      java.util.concurrent.BlockingQueue<String> out) {
+    /** Its next line of output after the ready line, waiting up to 10 s. */
+    String nextLine() throws InterruptedException {
+      String line = out.poll(10, TimeUnit.SECONDS);
+      assertTrue(line != null, "no further line from serve within 10 s");
+      return line;
+    }
+
     /** The server's log so far (its standard error and its children's). */
     String log() {
       try {
@@ -159,6 +171,8 @@ final class Cli implements AutoCloseable {
     Process p =
         start(new ProcessBuilder(command(args.toArray(String[]::new))).redirectError(err.toFile()));
     CompletableFuture<Matcher> ready = new CompletableFuture<>();
+    java.util.concurrent.BlockingQueue<String> later =
+        new java.util.concurrent.LinkedBlockingQueue<>();
     Thread reader =
         new Thread(
             () -> {
@@ -169,9 +183,11 @@ final class Cli implements AutoCloseable {
                 String line;
                 while ((line = in.readLine()) != null) {
                   Matcher m = READY.matcher(line);
-                  if (m.matches()) {
+                  if (ready.isDone()) {
+                    later.add(line);
+                  } else if (m.matches()) {
                     ready.complete(m);
-                  } else if (!ready.isDone()) {
+                  } else {
                     ready.completeExceptionally(new AssertionError("not the ready line: " + line));
                   }
                 }
@@ -185,7 +201,7 @@ final class Cli implements AutoCloseable {
     reader.start();
     try {
       Matcher m = ready.get(30, TimeUnit.SECONDS);
-      return new Serve(p, Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)), err);
+      return new Serve(p, Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)), err, later);
     } catch (ExecutionException | TimeoutException e) {
       throw new AssertionError(
           "serve did not print its ready line: "

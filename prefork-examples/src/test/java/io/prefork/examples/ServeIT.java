@@ -23,6 +23,53 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ServeIT {
   @RegisterExtension final ServerCleanup cleanup = new ServerCleanup();
 
+  /**
+   * {@code --metrics-port}: the master's HTTP endpoint, with Prometheus metrics at /metrics and the
+   * status paths, announced on two lines after the ready line.
+   */
+  @Test
+  void metricsPortServesTheEndpoint() throws Exception {
+    int key = cleanup.newKey();
+    try (Cli cli = new Cli()) {
+      Cli.Serve serve = cli.serve(key, "--metrics-port", "0");
+      java.util.regex.Matcher metrics =
+          java.util.regex.Pattern.compile(
+                  "^prefork metrics on http://127\\.0\\.0\\.1:(\\d+)/metrics$")
+              .matcher(serve.nextLine());
+      assertTrue(metrics.matches(), metrics.toString());
+      int port = Integer.parseInt(metrics.group(1));
+      assertEquals("prefork status on http://127.0.0.1:" + port + "/status", serve.nextLine());
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      java.util.function.Function<String, java.net.http.HttpResponse<String>> get =
+          path -> {
+            try {
+              return http.send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create("http://127.0.0.1:" + port + path))
+                      .timeout(Duration.ofSeconds(10))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+              throw new AssertionError(path, e);
+            }
+          };
+      var scrape = get.apply("/metrics");
+      assertEquals(200, scrape.statusCode(), scrape.body());
+      assertTrue(scrape.body().contains("\nprefork_spawns_total 2.0\n"), scrape.body());
+      assertTrue(scrape.body().contains("prefork_workers{state=\"idle\"}"), scrape.body());
+      var json = get.apply("/status.json");
+      assertEquals(200, json.statusCode(), json.body());
+      assertTrue(json.body().startsWith("{\"masterPid\":" + serve.masterPid() + ","), json.body());
+      assertEquals(200, get.apply("/healthz").statusCode());
+      assertEquals(200, get.apply("/readyz").statusCode());
+      assertEquals(200, get.apply("/status").statusCode());
+
+      serve.process().destroy(); // SIGTERM
+      assertTrue(Cli.awaitExit(serve.process(), Duration.ofSeconds(10)), serve.log());
+      assertEquals(0, serve.process().exitValue(), serve.log());
+    }
+  }
+
   @Test
   void sigtermStopsGracefully() throws Exception {
     int key = cleanup.newKey();

@@ -60,13 +60,6 @@ class StatusReportTest {
   }
 
   @Test
-  void escapesJsonStrings() {
-    StringBuilder b = new StringBuilder();
-    StatusReport.string(b, "a\"b\\c\nd\u0001");
-    assertEquals("\"a\\\"b\\\\c\\nd\\u0001\"", b.toString());
-  }
-
-  @Test
   void printsDurationsShortly() {
     assertEquals("0.3s", StatusReport.duration(345));
     assertEquals("12.5s", StatusReport.duration(12_500));

@@ -32,8 +32,8 @@ public record ServerConfig(
     Path logFile,
     Path childLogDirectory,
     Path childClassDataDirectory,
-    InetAddress metricsAddress,
-    int metricsPort,
+    InetAddress httpAddress,
+    int httpPort,
     boolean jmx,
     Duration childIdleTimeout,
     String childJvmPreset,
@@ -43,9 +43,9 @@ public record ServerConfig(
     childJvmOptions = List.copyOf(childJvmOptions);
   }
 
-  /** The Prometheus endpoint is on. */
-  public boolean metrics() {
-    return metricsPort >= 0;
+  /** The master's HTTP endpoint (status, health, readiness, added routes) is on. */
+  public boolean httpEndpoint() {
+    return httpPort >= 0;
   }
 
   /** The watchdog is on. */

@@ -1,19 +1,22 @@
-package io.prefork.core;
+package io.prefork.prometheus;
 
-import static io.prefork.core.ServerLifecycleTest.waitUntil;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.prefork.core.PreforkException;
+import io.prefork.core.PreforkServer;
+import io.prefork.core.ServerCleanup;
+import io.prefork.core.ServerStatus;
+import io.prefork.core.TestJob;
+import io.prefork.core.WorkerStatus;
 import io.prefork.core.internal.ops.PreforkServerJmx;
-import io.prefork.shm.ShmKeys;
 import io.prefork.shm.ShmSegment;
 import io.prefork.shm.SlotState;
-import io.prefork.shm.testing.JavaProcesses;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,41 +24,43 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The Prometheus endpoint end to end: a real pool, scraped over HTTP, the body checked line by line
- * against the text exposition format 0.0.4 (the Java client has writers for it, no parser).
+ * The Prometheus metrics end to end: a real pool, scraped over HTTP at /metrics on the master's
+ * endpoint, the body checked line by line against the text exposition format 0.0.4 (the Java client
+ * has writers for it, no parser).
  */
-class PrometheusEndpointTest {
+class PrometheusMetricsTest {
   @RegisterExtension final ServerCleanup cleanup = new ServerCleanup();
-  @RegisterExtension final JavaProcesses processes = new JavaProcesses();
 
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+  /** A small pool with the endpoint on 127.0.0.1 (a free port) and the metrics on it. */
+  private PreforkServer.Builder withMetrics() {
+    return new PrometheusMetrics()
+        .addTo(cleanup.builder(TestJob.class).httpEndpoint("127.0.0.1", 0));
+  }
+
   @Test
   void servesTheServersMetricsAndCountsACrash() throws Exception {
-    PreforkServer server =
-        cleanup.start(cleanup.builder(TestJob.class).metricsAddress("127.0.0.1").metricsPort(0));
-    int port = server.metricsPort();
+    PreforkServer server = cleanup.start(withMetrics());
+    int port = server.httpEndpointPort();
     assertTrue(port > 0, "bound port " + port);
     assertNotEquals(server.port(), port);
 
-    assertEquals("pong", Client.ask(server.port(), "ping"));
+    assertEquals("pong", ask(server.port(), "ping"));
     waitUntil(
         () -> server.status().totalCalls() >= 1 && server.status().count(SlotState.IDLE) == 2,
         "the call counted and both workers idle");
@@ -113,25 +118,70 @@ class PrometheusEndpointTest {
   }
 
   @Test
-  void serversInOneJvmHaveEndpointsOfTheirOwn() throws Exception {
-    PreforkServer a =
-        cleanup.start(cleanup.builder(TestJob.class).metricsAddress("127.0.0.1").metricsPort(0));
-    PreforkServer b =
-        cleanup.start(
-            cleanup
-                .builder(TestJob.class)
-                .metricsAddress("127.0.0.1")
-                .metricsPort(0)
-                .minChildren(1));
-    assertNotEquals(a.metricsPort(), b.metricsPort());
+  void answersWhileEveryWorkerIsBusy() throws Exception {
+    PreforkServer server = cleanup.start(withMetrics());
+    List<Socket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < 2; i++) {
+        held.add(hold(server.port()));
+      }
+      waitUntil(() -> server.status().count(SlotState.BUSY) == 2, "both workers busy");
+      long start = System.nanoTime();
+      Exposition m = scrape(server.httpEndpointPort());
+      assertTrue(System.nanoTime() - start < Duration.ofSeconds(1).toNanos(), "within 1 s");
+      assertEquals(2, m.value("prefork_workers", "state", "busy"), m.body);
+    } finally {
+      for (Socket s : held) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void serversInOneJvmHaveMetricsOfTheirOwn() throws Exception {
+    PreforkServer a = cleanup.start(withMetrics());
+    PreforkServer b = cleanup.start(withMetrics().minChildren(1));
+    assertNotEquals(a.httpEndpointPort(), b.httpEndpointPort());
     waitUntil(() -> b.status().count(SlotState.IDLE) == 1, "b's child idle");
-    assertEquals(1, scrape(b.metricsPort()).value("prefork_workers", "state", "idle"));
+    assertEquals(1, scrape(b.httpEndpointPort()).value("prefork_workers", "state", "idle"));
     waitUntil(() -> a.status().count(SlotState.IDLE) == 2, "a's children idle");
-    assertEquals(2, scrape(a.metricsPort()).value("prefork_workers", "state", "idle"));
+    assertEquals(2, scrape(a.httpEndpointPort()).value("prefork_workers", "state", "idle"));
     assertTrue(
         PrometheusRegistry.defaultRegistry.scrape().stream()
             .noneMatch(s -> s.getMetadata().getName().startsWith("prefork")),
         "nothing in the default registry");
+  }
+
+  @Test
+  void oneInstanceServesOneServer() throws Exception {
+    PrometheusMetrics metrics = new PrometheusMetrics();
+    cleanup.start(metrics.addTo(cleanup.builder(TestJob.class).httpEndpoint("127.0.0.1", 0)));
+    PreforkServer.Builder second =
+        metrics.addTo(cleanup.builder(TestJob.class).httpEndpoint("127.0.0.1", 0));
+    int key = second.build().shmKey();
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> cleanup.start(second));
+    assertTrue(e.getMessage().contains("one instance per server"), e.getMessage());
+    assertTrue(ShmSegment.stat(key).isEmpty(), "no table");
+  }
+
+  @Test
+  void aSharedRegistryServesTheApplicationsMetricsToo() throws Exception {
+    PrometheusRegistry registry = new PrometheusRegistry();
+    io.prometheus.metrics.core.metrics.Counter mine =
+        io.prometheus.metrics.core.metrics.Counter.builder()
+            .name("app_things_total")
+            .help("things")
+            .register(registry);
+    mine.inc(3);
+    PreforkServer server =
+        cleanup.start(
+            new PrometheusMetrics(registry)
+                .addTo(cleanup.builder(TestJob.class).httpEndpoint("127.0.0.1", 0)));
+    Exposition m = scrape(server.httpEndpointPort());
+    assertEquals(3, m.value("app_things_total"), m.body);
+    assertEquals(2, m.value("prefork_spawns_total"), m.body);
+    assertThrows(IllegalArgumentException.class, () -> new PrometheusMetrics(registry));
   }
 
   /**
@@ -140,9 +190,8 @@ class PrometheusEndpointTest {
    */
   @Test
   void readsRacingTheStopNeverTouchTheRemovedTable() throws Exception {
-    PreforkServer server =
-        cleanup.start(cleanup.builder(TestJob.class).metricsAddress("127.0.0.1").metricsPort(0));
-    int port = server.metricsPort();
+    PreforkServer server = cleanup.start(withMetrics());
+    int port = server.httpEndpointPort();
     MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
     ObjectName name = PreforkServerJmx.objectName(server.shmKey());
     AtomicInteger scrapes = new AtomicInteger();
@@ -186,92 +235,63 @@ class PrometheusEndpointTest {
   }
 
   @Test
-  void metricsOffMeansNoEndpoint() {
-    PreforkServer server = cleanup.start(cleanup.builder(TestJob.class));
-    assertEquals(-1, server.metricsPort());
-  }
-
-  @Test
-  void aMetricsPortInUseFailsTheStartAndLeavesNothing() throws Exception {
-    PreforkServer first =
-        cleanup.start(cleanup.builder(TestJob.class).metricsAddress("127.0.0.1").metricsPort(0));
+  void anEndpointPortInUseFailsTheStartAndLeavesNothing() throws Exception {
+    PreforkServer first = cleanup.start(withMetrics());
     PreforkServer.Builder second =
-        cleanup.builder(TestJob.class).metricsAddress("127.0.0.1").metricsPort(first.metricsPort());
+        new PrometheusMetrics()
+            .addTo(
+                cleanup.builder(TestJob.class).httpEndpoint("127.0.0.1", first.httpEndpointPort()));
     int secondKey = second.build().shmKey();
     PreforkException e = assertThrows(PreforkException.class, () -> cleanup.start(second));
-    assertTrue(e.getMessage().contains("cannot serve metrics"), e.getMessage());
-    assertTrue(e.getMessage().contains(Integer.toString(first.metricsPort())), e.getMessage());
+    assertTrue(e.getMessage().contains("cannot serve the HTTP endpoint"), e.getMessage());
+    assertTrue(e.getMessage().contains(Integer.toString(first.httpEndpointPort())), e.getMessage());
     assertTrue(ShmSegment.stat(secondKey).isEmpty(), "no table");
-    assertEquals(2, scrape(first.metricsPort()).value("prefork_spawns_total"));
+    assertEquals(2, scrape(first.httpEndpointPort()).value("prefork_spawns_total"));
   }
 
-  /**
-   * In a JVM without the Prometheus client: a server without metrics runs, one with metrics fails
-   * to start with a message naming the artifacts.
-   */
   @Test
-  void withoutTheClientMetricsOffRunsAndMetricsOnFailsClearly() throws Exception {
-    int off = cleanup.newKey();
-    int on = cleanup.newKey();
-    List<String> command =
-        new ArrayList<>(
-            JavaProcesses.command(
-                WithoutClient.class.getName(), ShmKeys.toHex(off), ShmKeys.toHex(on)));
-    int cp = command.indexOf("-cp") + 1;
-    String classPath =
-        Arrays.stream(command.get(cp).split(File.pathSeparator))
-            .filter(entry -> !entry.contains("io" + File.separator + "prometheus"))
-            .collect(Collectors.joining(File.pathSeparator));
-    assertNotEquals(command.get(cp), classPath, "the client was on the test class path");
-    command.set(cp, classPath);
-    Process p =
-        processes.start(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT));
-    List<String> lines;
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      lines = out.lines().toList();
-    }
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), lines.toString());
-    assertEquals("OFF -1 pong", lines.get(0));
-    String failed = lines.get(1);
-    assertTrue(failed.startsWith("FAILED "), failed);
-    assertTrue(failed.contains("io.prometheus:prometheus-metrics-core"), failed);
-    assertTrue(failed.contains("io.prometheus:prometheus-metrics-exporter-httpserver"), failed);
-    assertTrue(failed.contains("metricsPort"), failed);
-    assertTrue(ShmSegment.stat(on).isEmpty(), "no table left");
+  void theMetricsNeedTheEndpoint() {
+    PreforkServer.Builder builder = new PrometheusMetrics().addTo(cleanup.builder(TestJob.class));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, builder::build);
+    assertTrue(e.getMessage().contains("httpEndpoint"), e.getMessage());
   }
 
-  /** The main of {@link #withoutTheClientMetricsOffRunsAndMetricsOnFailsClearly()}. */
-  public static final class WithoutClient {
-    private WithoutClient() {}
-
-    public static void main(String[] args) throws Exception {
-      PreforkServer server =
-          builder(ShmKeys.parse(args[0])).build().start(); // metrics off: no client needed
-      try {
-        System.out.println("OFF " + server.metricsPort() + " " + Client.ask(server.port(), "ping"));
-      } finally {
-        server.close();
+  /** One line to the test job, its answer. */
+  static String ask(int port, String line) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      InputStream in = s.getInputStream();
+      StringBuilder b = new StringBuilder();
+      int c;
+      while ((c = in.read()) >= 0 && c != '\n') {
+        b.append((char) c);
       }
-      try {
-        builder(ShmKeys.parse(args[1])).metricsPort(0).build().start().close();
-        System.out.println("STARTED");
-      } catch (PreforkException e) {
-        System.out.println("FAILED " + e.getMessage());
-      }
+      return b.toString();
     }
+  }
 
-    private static PreforkServer.Builder builder(int key) {
-      return PreforkServer.builder()
-          .bindAddress("127.0.0.1")
-          .port(0)
-          .shmKey(key)
-          .job(TestJob.class)
-          .minChildren(1)
-          .maxChildren(1)
-          .threadsPerChild(1)
-          .childJvmPreset("lean");
+  /** A connection whose worker stays busy until it is closed ("hold"). */
+  static Socket hold(int port) throws IOException {
+    Socket s = new Socket("127.0.0.1", port);
+    OutputStream out = s.getOutputStream();
+    out.write("hold\n".getBytes(StandardCharsets.UTF_8));
+    out.flush();
+    return s;
+  }
+
+  interface Check {
+    boolean ok() throws Exception;
+  }
+
+  /** Waits until the check holds, at most 20 s. */
+  static void waitUntil(Check check, String what) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!check.ok()) {
+      if (System.nanoTime() - deadline > 0) {
+        fail("timed out waiting until " + what);
+      }
+      Thread.sleep(10);
     }
   }
 
