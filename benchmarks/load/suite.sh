@@ -117,6 +117,7 @@ failed=""
 for w in $WORKLOADS; do
   echo
   echo "=== $w ($(( $(date +%s) - start )) s in)"
+  echo "load_$w=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/build.txt"   # how busy the machine was
   case "$w" in
     hello|hello-ka|cpu) conns=50 ;;
     wait) conns=200 ;;
@@ -135,6 +136,7 @@ for w in $WORKLOADS; do
 done
 echo
 echo "=== report ($(( $(date +%s) - start )) s in)"
+echo "load_end=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/build.txt"
 java -cp "$ROOT/benchmarks/target/benchmarks.jar" io.prefork.bench.load.SuiteReport "$OUT" | tee "$OUT/summary.txt"
 if [ "$DOCS" = 1 ]; then
   mkdir -p "$ROOT/docs/img"
