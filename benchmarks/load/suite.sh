@@ -24,8 +24,8 @@
 #   --out DIR                the run's directory (default: a new /tmp/prefork-suite.XXXXXX)
 #   --build                  (re)build the jars first (mvn -B -q -DskipTests package); they are
 #                            built anyway when missing
-#   --docs                   also copy the chart to docs/img/workloads.svg and the table to
-#                            docs/img/workloads.md
+#   --docs                   also copy the chart to docs/img/workloads.svg (the table to paste
+#                            into docs/performance.md is DIR/summary.md)
 #
 # Loopback only; every process and shm segment it starts is stopped and removed at the end, on
 # Ctrl-C and on failure. Needs wrk (apt-get install wrk); nginx-light and the C original's
@@ -141,8 +141,7 @@ java -cp "$ROOT/benchmarks/target/benchmarks.jar" io.prefork.bench.load.SuiteRep
 if [ "$DOCS" = 1 ]; then
   mkdir -p "$ROOT/docs/img"
   cp "$OUT/workloads.svg" "$ROOT/docs/img/workloads.svg"
-  cp "$OUT/summary.md" "$ROOT/docs/img/workloads.md"
-  echo "copied to docs/img/workloads.svg and docs/img/workloads.md"
+  echo "chart copied to docs/img/workloads.svg; the table for docs/performance.md: $OUT/summary.md"
 fi
 kb=${LOAD_KEY_BASE:-0x7e5f0000}
 left=$(ipcs -m | awk -v a="$(printf '0x%08x' $((kb + 1)))" -v b="$(printf '0x%08x' $((kb + 2)))" '$1 == a || $1 == b' | wc -l)
