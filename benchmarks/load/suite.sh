@@ -3,7 +3,7 @@
 # sitting, then one summary table (Markdown, medians, ratios against prefork) and one chart (SVG).
 # See docs/performance.md ("Workload suite").
 #
-#   benchmarks/load/suite.sh            # full: 3 rounds, about 12 minutes on a 2-core VM
+#   benchmarks/load/suite.sh            # full: 3 rounds, about 12-13 minutes on a 2-core VM
 #   benchmarks/load/suite.sh --quick    # 1 round, shorter runs: about 3-4 minutes
 #
 # Workloads (wrk, run.sh):   hello     HelloHttpJob, one request per connection, c=50
@@ -19,7 +19,9 @@
 #   --workloads "..."        a subset, in this order (default: hello hello-ka wait cpu burst restart)
 #   --peers "..."            a subset of: prefork c jdk vthreads netty nginx (default: every peer
 #                            that runs the workload here)
-#   --prefork-args "..."     extra options for `serve` (default none: its recommended defaults)
+#   --prefork-args "..."     extra options for `serve` (default none: its recommended defaults;
+#                            hello-ka alone gets --threads 25, a worker per connection, as in run.sh)
+#   --serve-defaults         no options for serve in hello-ka either
 #   --java PATH / --java25 PATH   as for run.sh
 #   --out DIR                the run's directory (default: a new /tmp/prefork-suite.XXXXXX)
 #   --build                  (re)build the jars first (mvn -B -q -DskipTests package); they are
@@ -37,6 +39,7 @@ QUICK=0
 ROUNDS=""
 WORKLOADS="hello hello-ka wait cpu burst restart"
 PASS=()          # options passed on to run.sh and timeline.sh
+KA_PASS=()       # and to run.sh only
 OUT=""
 BUILD=0
 DOCS=0
@@ -46,10 +49,11 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --workloads) WORKLOADS=$2; shift 2 ;;
     --peers|--prefork-args|--java|--java25) PASS+=("$1" "$2"); shift 2 ;;
+    --serve-defaults) KA_PASS=(--serve-defaults); shift ;;
     --out) OUT=$2; shift 2 ;;
     --build) BUILD=1; shift ;;
     --docs) DOCS=1; shift ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "suite.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -125,7 +129,8 @@ for w in $WORKLOADS; do
   case "$w" in
     hello|hello-ka|wait|cpu)
       step "$ROOT/benchmarks/load/run.sh" --workload "$w" --conns "$conns" --rounds "$ROUNDS" \
-        --duration "$DUR" --warmup "$WARM" --out "$OUT" --append "${PASS[@]}" || failed="$failed $w" ;;
+        --duration "$DUR" --warmup "$WARM" --out "$OUT" --append "${PASS[@]}" "${KA_PASS[@]}" ||
+        failed="$failed $w" ;;
     burst)
       step "$ROOT/benchmarks/load/timeline.sh" --workload burst --rounds "$ROUNDS" "${BURST[@]}" \
         --out "$OUT" --append "${PASS[@]}" || failed="$failed $w" ;;
