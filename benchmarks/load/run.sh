@@ -22,7 +22,9 @@
 #   --warmup 3s              one unmeasured wrk run per peer and count before the rounds (0 skips)
 #   --peers "..."            any of: prefork c jdk vthreads netty nginx (default: all that run the
 #                            workload here: c has no cpu job, netty and nginx only hello)
-#   --prefork-args "..."     extra options for `serve` (default none: its recommended defaults)
+#   --prefork-args "..."     extra options for `serve` (default none: its recommended defaults;
+#                            for hello-ka only, --threads ceil(max conns / 2) unless given)
+#   --serve-defaults         hello-ka too with no options for serve (no --threads)
 #   --jdk-threads N          the jdk peer's fixed pool (default 16; for hello-ka and wait the
 #                            largest connection count, a thread per connection)
 #   --java PATH              the java for prefork and the jdk and netty peers (default: java)
@@ -48,6 +50,7 @@ PEERS=""
 JDK_THREADS=""
 OUT=""
 APPEND=0
+SERVE_DEFAULTS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --workload) WORKLOAD=$2; shift 2 ;;
@@ -66,7 +69,8 @@ while [ $# -gt 0 ]; do
     --java25) JAVA25=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --append) APPEND=1; shift ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    --serve-defaults) SERVE_DEFAULTS=1; shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -98,7 +102,7 @@ KEEPALIVE=0
 if [ -z "$JDK_THREADS" ]; then
   case "$WORKLOAD" in hello-ka|wait) JDK_THREADS=$max_conns ;; *) JDK_THREADS=16 ;; esac
 fi
-if [ "$WORKLOAD" = hello-ka ] && [ -z "$PREFORK_ARGS" ]; then
+if [ "$WORKLOAD" = hello-ka ] && [ -z "$PREFORK_ARGS" ] && [ "$SERVE_DEFAULTS" = 0 ]; then
   PREFORK_ARGS="--threads $(( (max_conns + 1) / 2 ))"
   echo "keep-alive: prefork runs with $PREFORK_ARGS (2 children), a worker for every connection"
 fi

@@ -3,7 +3,7 @@
 # sitting, then one summary table (Markdown, medians, ratios against prefork) and one chart (SVG).
 # See docs/performance.md ("Workload suite").
 #
-#   benchmarks/load/suite.sh            # full: 3 rounds, about 12 minutes on a 2-core VM
+#   benchmarks/load/suite.sh            # full: 3 rounds, about 12-13 minutes on a 2-core VM
 #   benchmarks/load/suite.sh --quick    # 1 round, shorter runs: about 3-4 minutes
 #
 # Workloads (wrk, run.sh):   hello     HelloHttpJob, one request per connection, c=50
@@ -19,13 +19,15 @@
 #   --workloads "..."        a subset, in this order (default: hello hello-ka wait cpu burst restart)
 #   --peers "..."            a subset of: prefork c jdk vthreads netty nginx (default: every peer
 #                            that runs the workload here)
-#   --prefork-args "..."     extra options for `serve` (default none: its recommended defaults)
+#   --prefork-args "..."     extra options for `serve` (default none: its recommended defaults;
+#                            hello-ka alone gets --threads 25, a worker per connection, as in run.sh)
+#   --serve-defaults         no options for serve in hello-ka either
 #   --java PATH / --java25 PATH   as for run.sh
 #   --out DIR                the run's directory (default: a new /tmp/prefork-suite.XXXXXX)
 #   --build                  (re)build the jars first (mvn -B -q -DskipTests package); they are
 #                            built anyway when missing
-#   --docs                   also copy the chart to docs/img/workloads.svg and the table to
-#                            docs/img/workloads.md
+#   --docs                   also copy the chart to docs/img/workloads.svg (the table to paste
+#                            into docs/performance.md is DIR/summary.md)
 #
 # Loopback only; every process and shm segment it starts is stopped and removed at the end, on
 # Ctrl-C and on failure. Needs wrk (apt-get install wrk); nginx-light and the C original's
@@ -37,6 +39,7 @@ QUICK=0
 ROUNDS=""
 WORKLOADS="hello hello-ka wait cpu burst restart"
 PASS=()          # options passed on to run.sh and timeline.sh
+KA_PASS=()       # and to run.sh only
 OUT=""
 BUILD=0
 DOCS=0
@@ -46,10 +49,11 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --workloads) WORKLOADS=$2; shift 2 ;;
     --peers|--prefork-args|--java|--java25) PASS+=("$1" "$2"); shift 2 ;;
+    --serve-defaults) KA_PASS=(--serve-defaults); shift ;;
     --out) OUT=$2; shift 2 ;;
     --build) BUILD=1; shift ;;
     --docs) DOCS=1; shift ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "suite.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -117,6 +121,7 @@ failed=""
 for w in $WORKLOADS; do
   echo
   echo "=== $w ($(( $(date +%s) - start )) s in)"
+  echo "load_$w=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/build.txt"   # how busy the machine was
   case "$w" in
     hello|hello-ka|cpu) conns=50 ;;
     wait) conns=200 ;;
@@ -124,7 +129,8 @@ for w in $WORKLOADS; do
   case "$w" in
     hello|hello-ka|wait|cpu)
       step "$ROOT/benchmarks/load/run.sh" --workload "$w" --conns "$conns" --rounds "$ROUNDS" \
-        --duration "$DUR" --warmup "$WARM" --out "$OUT" --append "${PASS[@]}" || failed="$failed $w" ;;
+        --duration "$DUR" --warmup "$WARM" --out "$OUT" --append "${PASS[@]}" "${KA_PASS[@]}" ||
+        failed="$failed $w" ;;
     burst)
       step "$ROOT/benchmarks/load/timeline.sh" --workload burst --rounds "$ROUNDS" "${BURST[@]}" \
         --out "$OUT" --append "${PASS[@]}" || failed="$failed $w" ;;
@@ -135,12 +141,12 @@ for w in $WORKLOADS; do
 done
 echo
 echo "=== report ($(( $(date +%s) - start )) s in)"
+echo "load_end=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/build.txt"
 java -cp "$ROOT/benchmarks/target/benchmarks.jar" io.prefork.bench.load.SuiteReport "$OUT" | tee "$OUT/summary.txt"
 if [ "$DOCS" = 1 ]; then
   mkdir -p "$ROOT/docs/img"
   cp "$OUT/workloads.svg" "$ROOT/docs/img/workloads.svg"
-  cp "$OUT/summary.md" "$ROOT/docs/img/workloads.md"
-  echo "copied to docs/img/workloads.svg and docs/img/workloads.md"
+  echo "chart copied to docs/img/workloads.svg; the table for docs/performance.md: $OUT/summary.md"
 fi
 kb=${LOAD_KEY_BASE:-0x7e5f0000}
 left=$(ipcs -m | awk -v a="$(printf '0x%08x' $((kb + 1)))" -v b="$(printf '0x%08x' $((kb + 2)))" '$1 == a || $1 == b' | wc -l)

@@ -54,7 +54,7 @@ while [ $# -gt 0 ]; do
     --java25) JAVA25=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --append) APPEND=1; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "timeline.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done

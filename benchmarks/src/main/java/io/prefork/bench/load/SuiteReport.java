@@ -258,6 +258,12 @@ public final class SuiteReport {
             build.getOrDefault("java", "?"),
             build.getOrDefault("java25", "?"),
             build.getOrDefault("host", "?")));
+    String loads = loads(build, false);
+    if (!loads.isEmpty()) {
+      b.append("1-minute load average at the start of each workload (2 cores): ")
+          .append(loads)
+          .append("\n\n");
+    }
     b.append(
         "| workload | peer | conns | req/s | p50 ms | p99 ms | errors | req/s vs prefork | p99 vs"
             + " prefork | notes |\n");
@@ -285,6 +291,32 @@ public final class SuiteReport {
               notes(c)));
     }
     return b.toString();
+  }
+
+  /**
+   * The load averages suite.sh wrote (load_WORKLOAD=N), as "hello 3.2, wait 9.1, end 4.0", or with
+   * {@code range} as "3.2-9.1"; empty if none.
+   */
+  static String loads(Map<String, String> build, boolean range) {
+    List<String> parts = new ArrayList<>();
+    double lo = Double.MAX_VALUE;
+    double hi = 0;
+    for (var e : build.entrySet()) {
+      if (e.getKey().startsWith("load_")) {
+        parts.add(e.getKey().substring(5) + " " + e.getValue());
+        try {
+          double v = Double.parseDouble(e.getValue());
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        } catch (NumberFormatException x) {
+          // left out of the range
+        }
+      }
+    }
+    if (parts.isEmpty()) {
+      return "";
+    }
+    return range ? trim(lo) + "-" + trim(hi) : String.join(", ", parts);
   }
 
   private static String notes(Cell c) {
@@ -459,7 +491,12 @@ public final class SuiteReport {
             build.getOrDefault("date", "?"),
             build.getOrDefault("mode", "?"),
             rounds,
-            build.getOrDefault("host", "?"),
+            loads(build, true).isEmpty()
+                ? build.getOrDefault("host", "?")
+                : build.getOrDefault("host", "?").replaceAll(", load average.*", "")
+                    + ", 1-min load average "
+                    + loads(build, true)
+                    + " during the run",
             build.getOrDefault("build", "?")),
         13,
         "start",
