@@ -24,7 +24,6 @@
 #                            workload here: c has no cpu job, netty and nginx only hello)
 #   --prefork-args "..."     extra options for `serve` (default none: its recommended defaults;
 #                            for hello-ka only, --threads ceil(max conns / 2) unless given)
-#   --serve-defaults         hello-ka too with no options for serve (no --threads)
 #   --jdk-threads N          the jdk peer's fixed pool (default 16; for hello-ka and wait the
 #                            largest connection count, a thread per connection)
 #   --java PATH              the java for prefork and the jdk and netty peers (default: java)
@@ -50,7 +49,6 @@ PEERS=""
 JDK_THREADS=""
 OUT=""
 APPEND=0
-SERVE_DEFAULTS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --workload) WORKLOAD=$2; shift 2 ;;
@@ -69,7 +67,6 @@ while [ $# -gt 0 ]; do
     --java25) JAVA25=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --append) APPEND=1; shift ;;
-    --serve-defaults) SERVE_DEFAULTS=1; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -96,15 +93,11 @@ KEEPALIVE=0
 # A keep-alive connection holds its worker for its whole life (as in httpd's prefork and worker
 # MPMs), and so does a waiting one for its 10 ms: with fewer workers than connections the rest
 # wait in the accept queue (for keep-alive unserved for the whole run, and wrk reports no error
-# for them). So the jdk peer gets a thread per connection there; in keep-alive mode prefork gets
-# workers for every connection too (2 children of ceil(max conns / 2) threads) unless
-# --prefork-args says otherwise. For wait, prefork runs as serve decides (its defaults).
+# for them). So the jdk peer gets a thread per connection there; prefork runs as serve decides
+# (its defaults: 128 workers, growing to 256 when all are busy) unless --prefork-args says
+# otherwise.
 if [ -z "$JDK_THREADS" ]; then
   case "$WORKLOAD" in hello-ka|wait) JDK_THREADS=$max_conns ;; *) JDK_THREADS=16 ;; esac
-fi
-if [ "$WORKLOAD" = hello-ka ] && [ -z "$PREFORK_ARGS" ] && [ "$SERVE_DEFAULTS" = 0 ]; then
-  PREFORK_ARGS="--threads $(( (max_conns + 1) / 2 ))"
-  echo "keep-alive: prefork runs with $PREFORK_ARGS (2 children), a worker for every connection"
 fi
 
 available=""

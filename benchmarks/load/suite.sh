@@ -6,8 +6,8 @@
 #   benchmarks/load/suite.sh            # full: 3 rounds, about 12-13 minutes on a 2-core VM
 #   benchmarks/load/suite.sh --quick    # 1 round, shorter runs: about 3-4 minutes
 #
-# Workloads (wrk, run.sh):   hello     HelloHttpJob, one request per connection, c=50
-#                            hello-ka  HelloKeepAliveJob, HTTP/1.1 keep-alive, c=50
+# Workloads (wrk, run.sh):   hello     HelloHttpJob, one request per connection, c=50 and c=200
+#                            hello-ka  HelloKeepAliveJob, HTTP/1.1 keep-alive, c=50 and c=200
 #                            wait      WaitJob (10 ms, then hello), one request per connection, c=200
 #                            cpu       CpuJob (~0.2 ms of Java work), one request per connection, c=50
 # (TimelineLoad, timeline.sh): burst   idle server, then 200 connections of the wait job at once
@@ -21,7 +21,6 @@
 #                            that runs the workload here)
 #   --prefork-args "..."     extra options for `serve` (default none: its recommended defaults;
 #                            hello-ka alone gets --threads 25, a worker per connection, as in run.sh)
-#   --serve-defaults         no options for serve in hello-ka either
 #   --java PATH / --java25 PATH   as for run.sh
 #   --out DIR                the run's directory (default: a new /tmp/prefork-suite.XXXXXX)
 #   --build                  (re)build the jars first (mvn -B -q -DskipTests package); they are
@@ -39,7 +38,6 @@ QUICK=0
 ROUNDS=""
 WORKLOADS="hello hello-ka wait cpu burst restart"
 PASS=()          # options passed on to run.sh and timeline.sh
-KA_PASS=()       # and to run.sh only
 OUT=""
 BUILD=0
 DOCS=0
@@ -49,7 +47,6 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --workloads) WORKLOADS=$2; shift 2 ;;
     --peers|--prefork-args|--java|--java25) PASS+=("$1" "$2"); shift 2 ;;
-    --serve-defaults) KA_PASS=(--serve-defaults); shift ;;
     --out) OUT=$2; shift 2 ;;
     --build) BUILD=1; shift ;;
     --docs) DOCS=1; shift ;;
@@ -123,13 +120,14 @@ for w in $WORKLOADS; do
   echo "=== $w ($(( $(date +%s) - start )) s in)"
   echo "load_$w=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/build.txt"   # how busy the machine was
   case "$w" in
-    hello|hello-ka|cpu) conns=50 ;;
+    hello|hello-ka) conns="50 200" ;;
+    cpu) conns=50 ;;
     wait) conns=200 ;;
   esac
   case "$w" in
     hello|hello-ka|wait|cpu)
       step "$ROOT/benchmarks/load/run.sh" --workload "$w" --conns "$conns" --rounds "$ROUNDS" \
-        --duration "$DUR" --warmup "$WARM" --out "$OUT" --append "${PASS[@]}" "${KA_PASS[@]}" ||
+        --duration "$DUR" --warmup "$WARM" --out "$OUT" --append "${PASS[@]}" ||
         failed="$failed $w" ;;
     burst)
       step "$ROOT/benchmarks/load/timeline.sh" --workload burst --rounds "$ROUNDS" "${BURST[@]}" \
