@@ -21,4 +21,19 @@ public final class Posix {
   public static POSIX get() {
     return Holder.POSIX;
   }
+
+  /** kill(2): 0, or -1 with errno set. */
+  public static int kill(int pid, int signal) {
+    return get().kill(pid, signal);
+  }
+
+  /** waitpid(2): the pid reaped, 0 with WNOHANG when it is still running, -1 on error. */
+  public static int waitpid(int pid, int[] status, int flags) {
+    return get().waitpid(pid, status, flags);
+  }
+
+  /** geteuid(2). */
+  public static int geteuid() {
+    return get().geteuid();
+  }
 }
