@@ -392,7 +392,7 @@ class FaultInjectionTest {
           case "CONT" -> 18;
           default -> throw new IllegalArgumentException(name);
         };
-    Posix.get().kill((int) pid, signal);
+    Posix.kill((int) pid, signal);
   }
 
   private static synchronized void record(String scenario, LoadClient load, int expectedFailures)

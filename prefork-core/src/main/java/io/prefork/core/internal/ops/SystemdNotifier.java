@@ -3,12 +3,10 @@ package io.prefork.core.internal.ops;
 import io.prefork.core.internal.master.ServerEvents;
 import io.prefork.core.internal.master.ServerView;
 import io.prefork.core.internal.os.Libc;
+import io.prefork.core.internal.os.OsException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import jnr.unixsocket.UnixDatagramChannel;
-import jnr.unixsocket.UnixSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code STOPPING=1} on wait-down and force-down.
  * </ul>
  *
- * <p>The socket is non-blocking: a notification systemd cannot take is lost, never waited for.
- * Failures are logged once at WARN (then at DEBUG) and never reach the master.
+ * <p>The socket ({@code socket(AF_UNIX, SOCK_DGRAM)} and {@code sendto}, through {@link Libc}) is
+ * non-blocking: a notification systemd cannot take is lost, never waited for. Failures are logged
+ * once at WARN (then at DEBUG) and never reach the master.
  */
 public final class SystemdNotifier implements ServerEvents {
   /** The environment variable systemd sets for {@code Type=notify} services. */
@@ -39,16 +38,13 @@ public final class SystemdNotifier implements ServerEvents {
   /** The shortest interval between two STATUS= updates. */
   static final long STATUS_INTERVAL_NANOS = 1_000_000_000L;
 
-  /** sizeof(sun_path) on Linux. */
-  private static final int MAX_ADDRESS_BYTES = 108;
-
   private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
 
   private final String target;
   private final boolean daemon;
   private final long pid;
-  private final String address; // for jnr-unixsocket: a path, or NUL + name for an abstract one
-  private UnixDatagramChannel channel;
+  private final byte[] address; // struct sockaddr_un, or null if the target is not one
+  private int fd = -1;
   private boolean warned;
   private String phase = "";
   private String lastStatus;
@@ -58,7 +54,7 @@ public final class SystemdNotifier implements ServerEvents {
     this.target = target;
     this.daemon = daemon;
     this.pid = pid;
-    this.address = address(target);
+    this.address = Libc.unixAddress(target);
   }
 
   /**
@@ -76,22 +72,6 @@ public final class SystemdNotifier implements ServerEvents {
         target,
         daemon ? " (daemon mode: the unit needs NotifyAccess=all)" : "");
     return new SystemdNotifier(target, daemon, ProcessHandle.current().pid());
-  }
-
-  /**
-   * The address as jnr-unixsocket takes it, or null if it is not one this notifier can reach (it
-   * warns when it would send).
-   */
-  private static String address(String target) {
-    if (!target.startsWith("/") && !target.startsWith("@")) {
-      return null; // e.g. systemd 253's vsock: addresses
-    }
-    // jnr-unixsocket sizes the address by characters: only ASCII has one byte per character.
-    if (!StandardCharsets.US_ASCII.newEncoder().canEncode(target)
-        || target.length() > MAX_ADDRESS_BYTES - 1) {
-      return null;
-    }
-    return target.startsWith("@") ? "\0" + target.substring(1) : target;
   }
 
   @Override
@@ -133,14 +113,9 @@ public final class SystemdNotifier implements ServerEvents {
 
   @Override
   public void stopped() {
-    UnixDatagramChannel c = channel;
-    channel = null;
-    if (c != null) {
-      try {
-        c.close();
-      } catch (IOException | RuntimeException e) {
-        log.debug("closing the systemd notification socket failed", e);
-      }
+    if (fd >= 0) {
+      Libc.close(fd);
+      fd = -1;
     }
   }
 
@@ -173,17 +148,15 @@ public final class SystemdNotifier implements ServerEvents {
       if (address == null) {
         throw new IOException(
             "not an AF_UNIX address this server can use (an absolute path or @name of at most "
-                + (MAX_ADDRESS_BYTES - 1)
-                + " ASCII characters)");
+                + (Libc.SUN_PATH_BYTES - 1)
+                + " bytes)");
       }
-      if (channel == null) {
-        UnixDatagramChannel c = UnixDatagramChannel.open();
-        c.configureBlocking(false); // never wait for systemd: a full queue loses the message
-        Libc.calls().fcntl(c.getFD(), Libc.F_SETFD, Libc.FD_CLOEXEC);
-        channel = c;
+      if (fd < 0) {
+        // Non-blocking: never wait for systemd, a full queue loses the message.
+        fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
       }
       byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
-      int sent = channel.send(ByteBuffer.wrap(bytes), new UnixSocketAddress(address));
+      long sent = Libc.sendto(fd, bytes, Libc.MSG_NOSIGNAL, address, target);
       if (sent != bytes.length) {
         throw new IOException("sent " + sent + " of " + bytes.length + " bytes");
       }
@@ -197,7 +170,7 @@ public final class SystemdNotifier implements ServerEvents {
             ENVIRONMENT,
             target,
             message.replace('\n', ' '),
-            e.toString());
+            e instanceof OsException ? e.getMessage() : e.toString());
       } else {
         log.debug("cannot notify systemd ({}): {}", message.replace('\n', ' '), e.toString());
       }
