@@ -26,8 +26,31 @@ import jnr.ffi.byref.IntByReference;
  * <p>Linux x86-64 values of the constants, like the rest of prefork.
  */
 public final class Libc {
-  /** Public only so jnr-ffi's generated stub can implement it; one line per C function. */
-  public interface Calls {
+  /**
+   * The functions a child calls: declared apart so that a child loads only these (jnr-ffi reads
+   * every method of the interface it loads, about 8 ms of a child's start-up for the whole of
+   * {@link Calls}). Public only so jnr-ffi's generated stub can implement it.
+   */
+  public interface ChildCalls {
+    /** prctl(2) takes a variable argument list; every option prefork uses takes one argument. */
+    @SaveError
+    int prctl(int option, long arg2, long arg3, long arg4, long arg5);
+
+    @IgnoreError
+    int getppid();
+
+    @SaveError
+    int getsockopt(int fd, int level, int optname, @Out byte[] optval, @In @Out int[] optlen);
+
+    @IgnoreError
+    String strerror(int errnum);
+  }
+
+  /**
+   * Every libc function prefork-core calls, one line per C function: these and {@link ChildCalls}'.
+   * Public only so jnr-ffi's generated stub can implement it.
+   */
+  public interface Calls extends ChildCalls {
     // Sockets
     @SaveError
     int socket(int domain, int type, int protocol);
@@ -43,9 +66,6 @@ public final class Libc {
 
     @SaveError
     int getsockname(int fd, @Out byte[] addr, @In @Out int[] addrlen);
-
-    @SaveError
-    int getsockopt(int fd, int level, int optname, @Out byte[] optval, @In @Out int[] optlen);
 
     @SaveError
     long sendto(int fd, @In byte[] buf, long len, int flags, @In byte[] addr, int addrlen);
@@ -93,17 +113,10 @@ public final class Libc {
     int waitpid(int pid, @Out int[] status, int options);
 
     @IgnoreError
-    int getppid();
-
-    @IgnoreError
     int geteuid();
 
     @SaveError
     int setsid();
-
-    /** prctl(2) takes a variable argument list; every option prefork uses takes one argument. */
-    @SaveError
-    int prctl(int option, long arg2, long arg3, long arg4, long arg5);
 
     // posix_spawn(3): these return the error number instead of setting errno.
     @IgnoreError
@@ -142,9 +155,6 @@ public final class Libc {
 
     @IgnoreError
     int posix_spawnattr_setsigmask(Pointer attributes, Pointer sigset);
-
-    @IgnoreError
-    String strerror(int errnum);
   }
 
   public static final int AF_UNIX = 1;
@@ -192,30 +202,48 @@ public final class Libc {
 
   private Libc() {}
 
+  /** The whole binding, loaded on first use. */
   private static final class Holder {
     static final Calls CALLS = LibraryLoader.create(Calls.class).load("c");
-    static final Runtime RUNTIME = Runtime.getRuntime(CALLS);
+
+    static {
+      full = CALLS;
+    }
   }
+
+  /** A child's part of the binding, loaded on first use where the whole one is not. */
+  private static final class ChildHolder {
+    static final ChildCalls CALLS = LibraryLoader.create(ChildCalls.class).load("c");
+  }
+
+  /** The whole binding once loaded: then the child's calls go through it too. */
+  private static volatile Calls full;
 
   /** The raw binding, for the few callers that need a call's own return convention. */
   public static Calls calls() {
     return Holder.CALLS;
   }
 
+  /** The functions of {@link ChildCalls}, without loading the whole binding in a child. */
+  static ChildCalls childCalls() {
+    Calls f = full;
+    return f != null ? f : ChildHolder.CALLS;
+  }
+
   static Runtime runtime() {
-    return Holder.RUNTIME;
+    return Runtime.getSystemRuntime();
   }
 
   /** errno of this thread's last call declared {@code @SaveError}; read it right after the call. */
   public static int errno() {
-    return LastError.getLastError(Holder.RUNTIME);
+    return LastError.getLastError(Runtime.getSystemRuntime());
   }
 
   /** errno as "EADDRINUSE (Address already in use)". */
   public static String describe(int errno) {
     Errno e = Errno.valueOf(errno);
     String name = e == Errno.__UNKNOWN_CONSTANT__ ? "errno " + errno : e.name();
-    return name + " (" + calls().strerror(errno) + ")";
+    return name + " (" + childCalls().strerror(errno) + ")";
   }
 
   /** The exception for {@code what} having failed with {@code errno}, in the one message form. */
@@ -223,39 +251,45 @@ public final class Libc {
     return new OsException(what + " failed: " + describe(errno), errno);
   }
 
-  private static int check(int result, String what) {
-    if (result < 0) {
-      throw failure(what, errno());
-    }
-    return result;
-  }
+  // Each facade method builds its message only once the call failed: a child's start-up makes
+  // no string concatenation (the first one in a JVM costs milliseconds).
 
   // ---------------------------------------------------------------------------------------------
   // The facade
 
   public static int socket(int domain, int type, int protocol) {
-    return check(calls().socket(domain, type, protocol), "socket()");
+    int fd = calls().socket(domain, type, protocol);
+    if (fd < 0) {
+      throw failure("socket()", errno());
+    }
+    return fd;
   }
 
   public static void setsockopt(int fd, int level, int option, int value, String name) {
-    check(
-        calls().setsockopt(fd, level, option, new int[] {value}, 4),
-        "setsockopt(fd " + fd + ", " + name + ")");
+    if (calls().setsockopt(fd, level, option, new int[] {value}, 4) != 0) {
+      throw failure("setsockopt(fd " + fd + ", " + name + ")", errno());
+    }
   }
 
   public static void bind(int fd, byte[] address) {
-    check(calls().bind(fd, address, address.length), "bind(fd " + fd + ")");
+    if (calls().bind(fd, address, address.length) != 0) {
+      throw failure("bind(fd " + fd + ")", errno());
+    }
   }
 
   public static void listen(int fd, int backlog) {
-    check(calls().listen(fd, backlog), "listen(fd " + fd + ", backlog " + backlog + ")");
+    if (calls().listen(fd, backlog) != 0) {
+      throw failure("listen(fd " + fd + ", backlog " + backlog + ")", errno());
+    }
   }
 
   /** The socket's address, as a {@code struct sockaddr} of up to 28 bytes (IPv6). */
   public static byte[] getsockname(int fd) {
     byte[] sa = new byte[28];
     int[] len = {sa.length};
-    check(calls().getsockname(fd, sa, len), "getsockname(fd " + fd + ")");
+    if (calls().getsockname(fd, sa, len) != 0) {
+      throw failure("getsockname(fd " + fd + ")", errno());
+    }
     return sa;
   }
 
@@ -266,9 +300,9 @@ public final class Libc {
    */
   public static int getsockopt(int fd, int level, int option, byte[] value, String name) {
     int[] len = {value.length};
-    check(
-        calls().getsockopt(fd, level, option, value, len),
-        "getsockopt(fd " + fd + ", " + name + ")");
+    if (childCalls().getsockopt(fd, level, option, value, len) != 0) {
+      throw failure("getsockopt(fd " + fd + ", " + name + ")", errno());
+    }
     return len[0];
   }
 
@@ -292,13 +326,19 @@ public final class Libc {
   }
 
   public static int fcntl(int fd, int cmd, int arg) {
-    return check(calls().fcntl(fd, cmd, arg), "fcntl(fd " + fd + ", " + cmd + ")");
+    int r = calls().fcntl(fd, cmd, arg);
+    if (r < 0) {
+      throw failure("fcntl(fd " + fd + ", " + cmd + ")", errno());
+    }
+    return r;
   }
 
   /** {read end, write end}. */
   public static int[] pipe2(int flags) {
     int[] fds = new int[2];
-    check(calls().pipe2(fds, flags), "pipe2()");
+    if (calls().pipe2(fds, flags) != 0) {
+      throw failure("pipe2()", errno());
+    }
     return fds;
   }
 
@@ -361,11 +401,15 @@ public final class Libc {
   }
 
   public static void dup2(int fd, int newFd) {
-    check(calls().dup2(fd, newFd), "dup2(" + fd + ", " + newFd + ")");
+    if (calls().dup2(fd, newFd) < 0) {
+      throw failure("dup2(" + fd + ", " + newFd + ")", errno());
+    }
   }
 
   public static void ftruncate(int fd, long length, String file) {
-    check(calls().ftruncate(fd, length), "ftruncate(" + file + ")");
+    if (calls().ftruncate(fd, length) != 0) {
+      throw failure("ftruncate(" + file + ")", errno());
+    }
   }
 
   /**
@@ -388,15 +432,21 @@ public final class Libc {
   }
 
   public static void chdir(String path) {
-    check(calls().chdir(path), "chdir(" + path + ")");
+    if (calls().chdir(path) != 0) {
+      throw failure("chdir(" + path + ")", errno());
+    }
   }
 
   public static int setsid() {
-    return check(calls().setsid(), "setsid()");
+    int sid = calls().setsid();
+    if (sid < 0) {
+      throw failure("setsid()", errno());
+    }
+    return sid;
   }
 
   public static int getppid() {
-    return calls().getppid();
+    return childCalls().getppid();
   }
 
   public static int geteuid() {
@@ -405,7 +455,9 @@ public final class Libc {
 
   /** prctl(2) with one argument, e.g. {@code PR_SET_PDEATHSIG}. */
   public static void prctl(int option, long argument, String name) {
-    check(calls().prctl(option, argument, 0, 0, 0), "prctl(" + name + ")");
+    if (childCalls().prctl(option, argument, 0, 0, 0) != 0) {
+      throw failure("prctl(" + name + ")", errno());
+    }
   }
 
   /**
