@@ -6,8 +6,8 @@ import java.time.Duration;
 
 /**
  * A master in its own JVM, for tests that kill or signal the master: {@code TestMaster KEY MIN MAX
- * [name=value ...]} with names job, daemon, pidFile, logFile. Prints {@code READY <port> <pid>}
- * once serving, then runs until stopped.
+ * [name=value ...]} with names job, daemon, pidFile, logFile, port and childJvmOption (repeatable).
+ * Prints {@code READY <port> <pid>} once serving, then runs until stopped.
  */
 public final class TestMaster {
   private TestMaster() {}
@@ -23,6 +23,7 @@ public final class TestMaster {
             .job(TestJob.class)
             .gracefulTimeout(Duration.ofSeconds(10))
             .handleSignals(true);
+    java.util.List<String> childJvmOptions = new java.util.ArrayList<>();
     for (int i = 3; i < args.length; i++) {
       String[] kv = args[i].split("=", 2);
       switch (kv[0]) {
@@ -31,9 +32,11 @@ public final class TestMaster {
         case "pidFile" -> builder.pidFile(Path.of(kv[1]));
         case "logFile" -> builder.logFile(Path.of(kv[1]));
         case "port" -> builder.port(Integer.parseInt(kv[1]));
+        case "childJvmOption" -> childJvmOptions.add(kv[1]);
         default -> throw new IllegalArgumentException(args[i]);
       }
     }
+    builder.childJvmOptions(childJvmOptions);
     PreforkServer server;
     try {
       server = builder.build().start();

@@ -73,7 +73,6 @@ public final class Worker implements Runnable {
     } finally {
       slot.markExiting(System.currentTimeMillis());
       done = true;
-      child.workerDone();
     }
   }
 
