@@ -336,6 +336,7 @@ public final class PreforkServer implements AutoCloseable {
     private Path javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java");
     private String childClassPath = System.getProperty("java.class.path");
     private Duration readTimeout = Duration.ofSeconds(10);
+    private Duration writeTimeout = Duration.ofSeconds(10);
     private Duration gracefulTimeout = Duration.ofSeconds(30);
     private Duration startTimeout = Duration.ofSeconds(60);
     private boolean handleSignals = false;
@@ -658,6 +659,26 @@ public final class PreforkServer implements AutoCloseable {
     }
 
     /**
+     * How long a write to the client may make no progress: a write during which the client
+     * acknowledges nothing for this long (it stopped reading, its receive window is closed) fails
+     * with {@link java.net.SocketTimeoutException}, and the connection's output is shut down, so a
+     * client that never reads cannot hold a worker; a slow client that keeps reading is never cut.
+     * Applies to writes on {@link Connection#output()}; kept within 100 ms (the child checks its
+     * workers' writes that often). Default 10 s, as the read timeout: a client that stops reading a
+     * response is the same threat to a worker as one that stops sending a request (httpd's {@code
+     * Timeout} of 60 s covers both, nginx's {@code send_timeout} is 60 s; their workers are cheaper
+     * than a prefork child's). Raise it for clients that legitimately stall (a download paused by a
+     * mobile app).
+     *
+     * @param writeTimeout the write timeout, positive
+     * @return this builder
+     */
+    public Builder writeTimeout(Duration writeTimeout) {
+      this.writeTimeout = writeTimeout;
+      return this;
+    }
+
+    /**
      * How long a wait-down waits for busy children before killing them. Default 30 s.
      *
      * @param gracefulTimeout how long a wait-down waits for busy children before killing them
@@ -794,6 +815,7 @@ public final class PreforkServer implements AutoCloseable {
         }
       }
       positive("readTimeout", readTimeout);
+      positive("writeTimeout", writeTimeout);
       positive("gracefulTimeout", gracefulTimeout);
       positive("startTimeout", startTimeout);
       if (!Files.isExecutable(javaExecutable)) {
@@ -860,7 +882,8 @@ public final class PreforkServer implements AutoCloseable {
               childClassDataDirectory,
               metricsInet,
               metricsPort,
-              jmx));
+              jmx,
+              writeTimeout));
     }
 
     /** Children may run in another directory (daemon mode: /): make every entry absolute. */

@@ -83,6 +83,51 @@ class HardeningTest {
   }
 
   @Test
+  void clientsThatNeverReadTheirResponseHoldNoWorkerPastTheWriteTimeout() throws Exception {
+    Duration writeTimeout = Duration.ofMillis(1_500);
+    PreforkServer server =
+        cleanup.start(
+            cleanup
+                .builder(TestJob.class)
+                .minChildren(1)
+                .maxChildren(1)
+                .threadsPerChild(2)
+                .writeTimeout(writeTimeout)
+                .childLogDirectory(tmp));
+    List<Socket> stuck = new java.util.ArrayList<>();
+    try (ControlHandle control = server.control()) {
+      for (int i = 0; i < 2; i++) {
+        Socket s = connect(server.port());
+        s.setReceiveBufferSize(16 * 1024);
+        // 64 MB: far more than the socket buffers hold; the client never reads a byte of it.
+        s.getOutputStream().write("blob 67108864\n".getBytes(StandardCharsets.UTF_8));
+        stuck.add(s);
+      }
+      waitUntil(() -> control.status().count(SlotState.BUSY) == 2, "both workers writing");
+      long asked = System.nanoTime();
+      String answer = Client.ask(server.port(), "ping"); // waits in the accept queue meanwhile
+      long millis = (System.nanoTime() - asked) / 1_000_000;
+      assertEquals("pong", answer);
+      System.out.println("the third client was answered after " + millis + " ms");
+      assertTrue(
+          millis < writeTimeout.toMillis() + 1_000,
+          "the third client was answered after " + millis + " ms");
+      waitUntil(() -> control.status().count(SlotState.IDLE) == 2, "both workers free again");
+      String log = Files.readString(tmp.resolve("child-0.log"));
+      assertEquals(
+          2,
+          log.lines()
+              .filter(l -> l.contains("write timeout of 1500 ms passed without progress"))
+              .count(),
+          log);
+    } finally {
+      for (Socket s : stuck) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void aHungJobGetsAThreadDumpThenItsChildIsReplaced() throws Exception {
     PreforkServer server =
         cleanup.start(

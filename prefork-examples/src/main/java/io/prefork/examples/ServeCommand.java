@@ -123,6 +123,15 @@ final class ServeCommand implements Callable<Integer> {
   double readTimeout;
 
   @Option(
+      names = "--write-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "10",
+      description =
+          "A write to a client that acknowledges nothing for this long fails and frees the"
+              + " worker; a slow client that keeps reading is not cut (default: ${DEFAULT-VALUE}).")
+  double writeTimeout;
+
+  @Option(
       names = "--job-timeout",
       paramLabel = "SECONDS",
       defaultValue = "30",
@@ -272,6 +281,7 @@ final class ServeCommand implements Callable<Integer> {
       }
       builder
           .readTimeout(seconds("--read-timeout", readTimeout))
+          .writeTimeout(seconds("--write-timeout", writeTimeout))
           .jobTimeout(jobTimeout == 0 ? Duration.ZERO : seconds("--job-timeout", jobTimeout))
           .maxCallsPerChild(maxCalls)
           .gracefulTimeout(seconds("--graceful-timeout", gracefulTimeout))

@@ -164,7 +164,8 @@ public final class ChildRuntime implements ChildContext {
       if (slot.exitRequested()) {
         stop(); // asked to exit before it even started
       }
-      workers.add(new Worker(this, server, slot, job, args.readTimeoutMillis()));
+      workers.add(
+          new Worker(this, server, slot, job, args.readTimeoutMillis(), args.writeTimeoutMillis()));
     }
     List<Thread> threads = new ArrayList<>();
     for (int w = 0; w < workers.size(); w++) {
@@ -186,7 +187,7 @@ public final class ChildRuntime implements ChildContext {
   /**
    * The watch thread, from before the job's {@code open()} until the workers are done: notices a
    * vanished master (within {@link #WATCH_MILLIS}; the kernel's parent-death signal normally comes
-   * first), exit requests whose signal was lost, and reads past their deadline.
+   * first), exit requests whose signal was lost, and reads and writes past their deadline.
    */
   private void watch() {
     while (!awaitFinished(WATCH_MILLIS)) {
@@ -195,7 +196,7 @@ public final class ChildRuntime implements ChildContext {
       }
       long now = System.nanoTime();
       for (Worker w : workers) {
-        w.expireIfOverdue(now); // reads block without a socket timeout: see ReadDeadline
+        w.expireIfOverdue(now); // reads and writes block without a timeout: see ReadDeadline
       }
       for (WorkerSlot slot : slots) {
         if (slot.exitRequested()) {

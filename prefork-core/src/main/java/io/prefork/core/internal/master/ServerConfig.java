@@ -34,7 +34,8 @@ public record ServerConfig(
     Path childClassDataDirectory,
     InetAddress metricsAddress,
     int metricsPort,
-    boolean jmx) {
+    boolean jmx,
+    Duration writeTimeout) {
 
   public ServerConfig {
     childJvmOptions = List.copyOf(childJvmOptions);
