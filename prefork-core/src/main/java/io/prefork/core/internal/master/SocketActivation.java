@@ -22,7 +22,13 @@ public final class SocketActivation {
 
   /** systemd's variables meant for the master alone, never passed on to children. */
   public static final Set<String> SYSTEMD_ENVIRONMENT =
-      Set.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", SystemdNotifier.ENVIRONMENT);
+      Set.of(
+          "LISTEN_PID",
+          "LISTEN_FDS",
+          "LISTEN_FDNAMES",
+          SystemdNotifier.ENVIRONMENT,
+          SystemdNotifier.WATCHDOG_USEC,
+          SystemdNotifier.WATCHDOG_PID);
 
   private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
 

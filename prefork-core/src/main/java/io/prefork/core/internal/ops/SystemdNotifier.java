@@ -24,7 +24,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code RELOADING=1} with {@code MONOTONIC_USEC=} when a restart begins, {@code READY=1}
  *       when it completes or is aborted (systemd's reload protocol; systemd before 253 ignores
  *       MONOTONIC_USEC);
- *   <li>{@code STOPPING=1} on wait-down and force-down.
+ *   <li>{@code STOPPING=1} on wait-down and force-down;
+ *   <li>{@code WATCHDOG=1} every half of {@code WATCHDOG_USEC} when systemd set it for this process
+ *       ({@code WatchdogSec=} in the unit; {@code WATCHDOG_PID}, if set, must be this process),
+ *       sent from the master's loop at its tick: a supervising thread that hangs stops the pings,
+ *       and systemd then kills and restarts the service.
  * </ul>
  *
  * <p>The socket ({@code socket(AF_UNIX, SOCK_DGRAM)} and {@code sendto}, through {@link Libc}) is
@@ -38,6 +42,11 @@ public final class SystemdNotifier implements ServerEvents {
   /** The shortest interval between two STATUS= updates. */
   static final long STATUS_INTERVAL_NANOS = 1_000_000_000L;
 
+  /** systemd's watchdog variables: the interval in µs, and the process it is meant for. */
+  public static final String WATCHDOG_USEC = "WATCHDOG_USEC";
+
+  public static final String WATCHDOG_PID = "WATCHDOG_PID";
+
   private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
 
   private final String target;
@@ -50,11 +59,26 @@ public final class SystemdNotifier implements ServerEvents {
   private String lastStatus;
   private long lastStatusNanos;
 
+  /** Half of systemd's watchdog interval, or 0 when there is no watchdog. */
+  private final long watchdogNanos;
+
+  private long lastWatchdogNanos;
+  private boolean watchdogSent;
+
+  /** A notifier without the watchdog. */
   public SystemdNotifier(String target, boolean daemon, long pid) {
+    this(target, daemon, pid, 0);
+  }
+
+  /**
+   * @param watchdogUsec systemd's {@code WATCHDOG_USEC}, or 0 for no watchdog
+   */
+  public SystemdNotifier(String target, boolean daemon, long pid, long watchdogUsec) {
     this.target = target;
     this.daemon = daemon;
     this.pid = pid;
     this.address = Libc.unixAddress(target);
+    this.watchdogNanos = watchdogUsec > 0 ? Math.max(1, watchdogUsec / 2) * 1_000 : 0;
   }
 
   /**
@@ -66,12 +90,56 @@ public final class SystemdNotifier implements ServerEvents {
     if (target == null || target.isEmpty()) {
       return null;
     }
+    long pid = ProcessHandle.current().pid();
+    long watchdogUsec = watchdogUsec(environment, pid);
     log.info(
-        "systemd notification on: {}={}{}",
+        "systemd notification on: {}={}{}{}",
         ENVIRONMENT,
         target,
-        daemon ? " (daemon mode: the unit needs NotifyAccess=all)" : "");
-    return new SystemdNotifier(target, daemon, ProcessHandle.current().pid());
+        daemon ? " (daemon mode: the unit needs NotifyAccess=all)" : "",
+        watchdogUsec > 0
+            ? "; watchdog: WATCHDOG=1 every "
+                + watchdogUsec / 2_000
+                + " ms (WATCHDOG_USEC="
+                + watchdogUsec
+                + ")"
+            : "");
+    return new SystemdNotifier(target, daemon, pid, watchdogUsec);
+  }
+
+  /**
+   * {@code WATCHDOG_USEC} if systemd meant it for this process (sd_watchdog_enabled(3): {@code
+   * WATCHDOG_PID}, when set, must be this pid), else 0.
+   */
+  public static long watchdogUsec(Map<String, String> environment, long pid) {
+    String usec = environment.get(WATCHDOG_USEC);
+    if (usec == null || usec.isBlank()) {
+      return 0;
+    }
+    String forPid = environment.get(WATCHDOG_PID);
+    try {
+      long value = Long.parseLong(usec.trim());
+      if (forPid != null && !forPid.isBlank() && Long.parseLong(forPid.trim()) != pid) {
+        log.info(
+            "{}={} is meant for pid {}, not this process: no watchdog",
+            WATCHDOG_USEC,
+            usec,
+            forPid);
+        return 0;
+      }
+      if (value <= 0) {
+        return 0;
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      log.warn(
+          "ignoring malformed {}={} {}={}: no watchdog pings",
+          WATCHDOG_USEC,
+          usec,
+          WATCHDOG_PID,
+          forPid);
+      return 0;
+    }
   }
 
   @Override
@@ -83,6 +151,14 @@ public final class SystemdNotifier implements ServerEvents {
 
   @Override
   public void tick(ServerView view) {
+    if (watchdogNanos > 0) {
+      long now = System.nanoTime();
+      if (!watchdogSent || now - lastWatchdogNanos >= watchdogNanos) {
+        watchdogSent = true;
+        lastWatchdogNanos = now;
+        send("WATCHDOG=1"); // the master's loop ticks: it is alive
+      }
+    }
     if (lastStatus == null || System.nanoTime() - lastStatusNanos < STATUS_INTERVAL_NANOS) {
       return; // before READY=1, or within a second of the last STATUS=
     }
