@@ -425,6 +425,28 @@ class HardeningTest {
   }
 
   @Test
+  void anEmbeddingApplicationGetsItsSignalsBackOnceTheServerIsClosed() throws Exception {
+    int key = cleanup.newKey();
+    Process app =
+        processes.start(
+            new ProcessBuilder(
+                    JavaProcesses.command(EmbeddingApp.class.getName(), ShmKeys.toHex(key)))
+                .redirectError(ProcessBuilder.Redirect.INHERIT));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8));
+    String started = out.readLine();
+    assertTrue(started != null && started.startsWith("STARTED "), started);
+    assertEquals("CLOSED", out.readLine());
+    signal(app.pid(), "HUP");
+    assertEquals("APP HUP", out.readLine(), "SIGHUP reaches the application's own handler again");
+    signal(app.pid(), "TERM");
+    assertTrue(app.waitFor(10, TimeUnit.SECONDS), "SIGTERM ends the application's JVM");
+    assertEquals(143, app.exitValue(), "as the JVM's own SIGTERM handler exits");
+    assertEquals("HOOK RAN", out.readLine(), "and its shutdown hook ran");
+    assertTrue(ShmSegment.stat(key).isEmpty());
+  }
+
+  @Test
   void aControllerTellsAStoppedMasterFromAGoneOne() throws Exception {
     int key = cleanup.newKey();
     Process master =
