@@ -129,6 +129,57 @@ class SystemdTest {
   }
 
   @Test
+  void onlyTheFirstServerOfAJvmAdoptsTheActivatedSocket() throws Exception {
+    Assumptions.assumeTrue(
+        Files.isExecutable(SOCKET_ACTIVATE),
+        SOCKET_ACTIVATE + " is not installed (Debian package systemd): socket activation untested");
+    int key = cleanup.newKey();
+    int secondKey = cleanup.newKey();
+    int port = freePort();
+    List<String> command =
+        new ArrayList<>(List.of(SOCKET_ACTIVATE.toString(), "-l", "127.0.0.1:" + port));
+    command.addAll(
+        JavaProcesses.command(
+            TestMaster.class.getName(),
+            ShmKeys.toHex(key),
+            "1",
+            "1",
+            "secondKey=" + ShmKeys.toHex(secondKey)));
+    Path log = dir.resolve("master.log");
+    Process master = processes.start(new ProcessBuilder(command).redirectError(log.toFile()));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(master.getInputStream(), StandardCharsets.UTF_8));
+    try (Client first = connectWithin(port, Duration.ofSeconds(20))) {
+      assertEquals("pong", first.send("ping"), "the connection that activated the server");
+    }
+    String ready = out.readLine();
+    assertTrue(ready != null && ready.startsWith("READY " + port + " "), ready);
+    String second = out.readLine();
+    assertTrue(second != null && second.startsWith("SECOND "), second);
+    int secondPort = Integer.parseInt(second.substring("SECOND ".length()));
+    assertNotEquals(port, secondPort, "the second server bound a socket of its own");
+    long masterPid = master.pid();
+    String fd3 = Files.readSymbolicLink(Path.of("/proc/" + masterPid + "/fd/3")).toString();
+    assertEquals(List.of(fd3), listeningInodes(port), "fd 3 is still the activated port's socket");
+    try (ControlHandle firstControl = ControlHandle.attach(key);
+        ControlHandle secondControl = ControlHandle.attach(secondKey)) {
+      assertEquals(port, firstControl.status().listenPort());
+      assertEquals(secondPort, secondControl.status().listenPort());
+      long firstChild = Long.parseLong(Client.ask(port, "pid"));
+      long secondChild = Long.parseLong(Client.ask(secondPort, "pid"));
+      assertTrue(
+          firstControl.status().workers().stream().anyMatch(w -> w.pid() == firstChild),
+          "the activated port is served by the first server's children");
+      assertTrue(
+          secondControl.status().workers().stream().anyMatch(w -> w.pid() == secondChild),
+          "the second port by the second server's");
+    }
+    String text = Files.readString(log);
+    assertTrue(
+        text.contains("systemd's socket (fd 3) belongs to the first server of this JVM"), text);
+  }
+
+  @Test
   void theActivationVariablesDecideWhichSocket() {
     long me = 4242;
     assertEquals(OptionalInt.empty(), SocketActivation.inheritedFd(Map.of(), me));
