@@ -66,8 +66,9 @@ public final class PreforkServer implements AutoCloseable {
    * they accept.
    *
    * @return this server, running
-   * @throws PreforkException if the port is in use, the shm key taken, the job fails to start in
-   *     its child, or the children are not ready within the start timeout; nothing is left behind
+   * @throws PreforkException if the port is in use, the shm key taken, the pid file held by another
+   *     server, the job fails to start in its child, or the children are not ready within the start
+   *     timeout; nothing is left behind
    * @throws IllegalStateException if called twice
    */
   public synchronized PreforkServer start() {
@@ -80,9 +81,20 @@ public final class PreforkServer implements AutoCloseable {
       }
       Daemon.launch(); // exits this JVM once the daemon is ready, or throws
     }
-    if (config.pidFile() != null) {
-      PidFile.checkFree(config.pidFile());
+    // Locked from here until the master stops: a second server with this file is refused now.
+    PidFile pidFile = config.pidFile() == null ? null : PidFile.acquire(config.pidFile());
+    try {
+      start(pidFile);
+    } catch (RuntimeException | Error e) {
+      if (pidFile != null) {
+        pidFile.release(); // no-op if the stopped master released it already
+      }
+      throw e;
     }
+    return this;
+  }
+
+  private void start(PidFile pidFile) {
     if (config.daemon()) {
       Daemon.detach();
     }
@@ -92,12 +104,12 @@ public final class PreforkServer implements AutoCloseable {
     if (systemd != null) {
       observers.add(systemd); // Type=notify: READY=1, STATUS=, RELOADING=1, STOPPING=1
     }
-    if (config.pidFile() != null) {
+    if (pidFile != null) {
       observers.add(
           new ServerEvents() {
             @Override
             public void stopped() {
-              PidFile.remove(config.pidFile());
+              pidFile.release();
             }
           });
     }
@@ -123,7 +135,7 @@ public final class PreforkServer implements AutoCloseable {
     }
     metrics = endpoint;
     try {
-      announce(endpoint, jmx);
+      announce(endpoint, jmx, pidFile);
     } catch (RuntimeException | Error e) {
       // Nothing is left behind: the children, the table and the socket go with the failure.
       supervisor.request(io.prefork.shm.Command.FORCE_DOWN);
@@ -134,19 +146,18 @@ public final class PreforkServer implements AutoCloseable {
       }
       throw e;
     }
-    return this;
   }
 
   /** What follows a ready master: metrics, JMX, the pid file, the daemon's ready line. */
-  private void announce(PrometheusEndpoint endpoint, PreforkServerJmx jmx) {
+  private void announce(PrometheusEndpoint endpoint, PreforkServerJmx jmx, PidFile pidFile) {
     if (endpoint != null) {
       endpoint.attach(supervisor::status);
     }
     if (jmx != null) {
       jmx.register();
     }
-    if (config.pidFile() != null) {
-      PidFile.write(config.pidFile());
+    if (pidFile != null) {
+      pidFile.write();
     }
     if (config.daemon()) {
       Daemon.ready(
@@ -486,8 +497,11 @@ public final class PreforkServer implements AutoCloseable {
     }
 
     /**
-     * A file the master writes its pid into once ready, removed when it stops; a live pid in it
-     * refuses a second start. Default none.
+     * A file the master writes its pid into once ready, removed when it stops. The server holds an
+     * exclusive lock ({@code flock}) on it from {@link PreforkServer#start()} until it stops, so a
+     * second server given the same file, in another process or this one, is refused at once with
+     * the file and the pid holding it; a file left by a server that died holds no lock and is taken
+     * over. Default none.
      *
      * @param pidFile the pid file's path
      * @return this builder

@@ -549,7 +549,7 @@ class HardeningTest {
       String refused = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(second.waitFor(30, TimeUnit.SECONDS));
       assertNotEquals(0, second.exitValue());
-      assertTrue(refused.contains("names pid " + daemonPid + ", which is running"), refused);
+      assertTrue(refused.contains("pid file " + pidFile + " is held by pid " + daemonPid), refused);
 
       try (ControlHandle control = ControlHandle.attach(key)) {
         assertTrue(control.waitDown(Duration.ofSeconds(15)));
@@ -560,6 +560,68 @@ class HardeningTest {
     } finally {
       daemon.destroyForcibly();
     }
+  }
+
+  @Test
+  void twoServersStartedTogetherWithOnePidFileCannotBothRun() throws Exception {
+    Path pidFile = tmp.resolve("race.pid");
+    List<Process> masters = new java.util.ArrayList<>();
+    List<BufferedReader> outs = new java.util.ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      Process p =
+          processes.start(
+              new ProcessBuilder(
+                      JavaProcesses.command(
+                          TestMaster.class.getName(),
+                          ShmKeys.toHex(cleanup.newKey()),
+                          "1",
+                          "1",
+                          "pidFile=" + pidFile))
+                  .redirectError(ProcessBuilder.Redirect.INHERIT));
+      masters.add(p);
+      outs.add(
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));
+    }
+    // Both check the file at about the same time; seconds pass before either is ready.
+    List<String> first = List.of(outs.get(0).readLine(), outs.get(1).readLine());
+    List<String> ready = first.stream().filter(l -> l != null && l.startsWith("READY ")).toList();
+    assertEquals(1, ready.size(), "exactly one runs: " + first);
+    long winner = Long.parseLong(ready.get(0).split(" ")[2]);
+    String refused = first.stream().filter(l -> !ready.contains(l)).findFirst().orElseThrow();
+    assertTrue(
+        refused.startsWith("FAILED pid file " + pidFile + " is held by pid " + winner + ":"),
+        refused);
+    assertEquals(Long.toString(winner), Files.readString(pidFile).trim());
+  }
+
+  @Test
+  void aPidFileIsHeldForTheServersLifeAgainstThisJvmTooAndAStaleOneIsTakenOver() throws Exception {
+    Path pidFile = tmp.resolve("server.pid");
+    Files.writeString(pidFile, "999999999\n"); // left by a server that died: nobody holds it
+    PreforkServer first = cleanup.start(cleanup.builder(TestJob.class).pidFile(pidFile));
+    long me = ProcessHandle.current().pid();
+    assertEquals(Long.toString(me), Files.readString(pidFile).trim());
+    PreforkServer.Builder second = cleanup.builder(TestJob.class).pidFile(pidFile);
+    int secondKey = second.build().shmKey();
+    PreforkException e = assertThrows(PreforkException.class, () -> cleanup.start(second));
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "pid file "
+                    + pidFile
+                    + " is held by pid "
+                    + me
+                    + ", this JVM: another server of this JVM uses it"),
+        e.getMessage());
+    assertTrue(ShmSegment.stat(secondKey).isEmpty(), "the refused server touched nothing");
+    assertEquals(Long.toString(me), Files.readString(pidFile).trim(), "nor the file");
+    // Reading the file does not take the lock away (an fcntl lock would be lost here).
+    assertThrows(PreforkException.class, () -> cleanup.start(second));
+    first.close();
+    assertFalse(Files.exists(pidFile), "removed when the server stops");
+    PreforkServer again = cleanup.start(cleanup.builder(TestJob.class).pidFile(pidFile));
+    assertEquals(Long.toString(me), Files.readString(pidFile).trim());
+    again.close();
   }
 
   @Test

@@ -88,6 +88,9 @@ public final class Libc {
     long read(int fd, @Out byte[] buf, long count);
 
     @SaveError
+    long pread(int fd, @Out byte[] buf, long count, long offset);
+
+    @SaveError
     long pwrite(int fd, @In byte[] buf, long count, long offset);
 
     @SaveError
