@@ -183,7 +183,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--pid-file",
       paramLabel = "PATH",
-      description = "Write the master's pid here once ready; refuses to start while it is alive.")
+      description =
+          "Write the master's pid here once ready; locked while the server runs, so a second"
+              + " server with the same file is refused.")
   java.nio.file.Path pidFile;
 
   @Option(
