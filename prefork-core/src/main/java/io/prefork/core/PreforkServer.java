@@ -319,9 +319,19 @@ public final class PreforkServer implements AutoCloseable {
 
   /**
    * Configures a {@link PreforkServer}. Every value is checked by {@link #build()}, which names the
-   * value at fault; nothing is silently corrected.
+   * value at fault; nothing is silently corrected. Every timeout is at least 1 ms and at most 24
+   * hours ({@code jobTimeout} may also be zero: no watchdog).
    */
   public static final class Builder {
+    /** The longest timeout {@link #build()} accepts. */
+    static final Duration MAX_DURATION = Duration.ofHours(24);
+
+    /** The largest backlog {@link #build()} accepts; the kernel caps it at net.core.somaxconn. */
+    static final int MAX_BACKLOG = 65_535;
+
+    /** The largest maxCallsPerChild or recycleJitter: 10^12 connections is "never". */
+    static final long MAX_CALLS = 1_000_000_000_000L;
+
     private String bindAddress = "0.0.0.0";
     private int port = 0;
     private int backlog = 511;
@@ -379,7 +389,7 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * The accept queue's limit (the kernel caps it at net.core.somaxconn). Default 511.
      *
-     * @param backlog the accept queue's limit, at least 1
+     * @param backlog the accept queue's limit, 1 to 65535
      * @return this builder
      */
     public Builder backlog(int backlog) {
@@ -425,7 +435,7 @@ public final class PreforkServer implements AutoCloseable {
      * Idle workers to keep at least: when fewer are idle, children are spawned, 1, 2, 4 ... per
      * tick (50 ms) up to 8, within maxChildren. Default 1: grow as soon as every worker is busy.
      *
-     * @param minSpare idle workers to keep at least
+     * @param minSpare idle workers to keep at least, 0 to maxChildren * threadsPerChild
      * @return this builder
      */
     public Builder minSpare(int minSpare) {
@@ -450,7 +460,8 @@ public final class PreforkServer implements AutoCloseable {
      * (SIGQUIT) and, a second later, is killed and replaced. Default {@link Duration#ZERO}: off,
      * since only the application knows how long a conversation may last.
      *
-     * @param jobTimeout the longest a worker may serve one connection, or zero for no watchdog
+     * @param jobTimeout the longest a worker may serve one connection, 1 ms to 24 h, or zero for no
+     *     watchdog
      * @return this builder
      */
     public Builder jobTimeout(Duration jobTimeout) {
@@ -462,7 +473,8 @@ public final class PreforkServer implements AutoCloseable {
      * Recycling: a child that accepted this many connections is replaced (the replacement accepts
      * before the old child leaves). Default 0: never.
      *
-     * @param maxCallsPerChild connections after which a child is replaced, or 0 for never
+     * @param maxCallsPerChild connections after which a child is replaced, up to 10^12, or 0 for
+     *     never
      * @return this builder
      */
     public Builder maxCallsPerChild(long maxCallsPerChild) {
@@ -474,7 +486,7 @@ public final class PreforkServer implements AutoCloseable {
      * A random 0..jitter added to each child's maxCallsPerChild, so children don't recycle
      * together. Default: a tenth of maxCallsPerChild.
      *
-     * @param recycleJitter the most added to a child's maxCallsPerChild, at least 0
+     * @param recycleJitter the most added to a child's maxCallsPerChild, 0 to 10^12
      * @return this builder
      */
     public Builder recycleJitter(long recycleJitter) {
@@ -664,7 +676,7 @@ public final class PreforkServer implements AutoCloseable {
      * job's last write; see {@link Connection}. Kept within 100 ms (the child checks its workers'
      * reads that often). Default 10 s.
      *
-     * @param readTimeout the read timeout, positive
+     * @param readTimeout the read timeout, 1 ms to 24 h
      * @return this builder
      */
     public Builder readTimeout(Duration readTimeout) {
@@ -684,7 +696,7 @@ public final class PreforkServer implements AutoCloseable {
      * than a prefork child's). Raise it for clients that legitimately stall (a download paused by a
      * mobile app).
      *
-     * @param writeTimeout the write timeout, positive
+     * @param writeTimeout the write timeout, 1 ms to 24 h
      * @return this builder
      */
     public Builder writeTimeout(Duration writeTimeout) {
@@ -695,7 +707,8 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * How long a wait-down waits for busy children before killing them. Default 30 s.
      *
-     * @param gracefulTimeout how long a wait-down waits for busy children before killing them
+     * @param gracefulTimeout how long a wait-down waits for busy children before killing them, 1 ms
+     *     to 24 h
      * @return this builder
      */
     public Builder gracefulTimeout(Duration gracefulTimeout) {
@@ -708,7 +721,7 @@ public final class PreforkServer implements AutoCloseable {
      * child may take to accept before it is killed (and a restart it belongs to aborted). Default
      * 60 s.
      *
-     * @param startTimeout the start timeout, positive
+     * @param startTimeout the start timeout, 1 ms to 24 h
      * @return this builder
      */
     public Builder startTimeout(Duration startTimeout) {
@@ -739,8 +752,13 @@ public final class PreforkServer implements AutoCloseable {
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port (" + port + ") must be within 0..65535");
       }
-      if (backlog < 1) {
-        throw new IllegalArgumentException("backlog (" + backlog + ") must be >= 1");
+      if (backlog < 1 || backlog > MAX_BACKLOG) {
+        throw new IllegalArgumentException(
+            "backlog ("
+                + backlog
+                + ") must be within 1.."
+                + MAX_BACKLOG
+                + " (the kernel caps it at net.core.somaxconn anyway)");
       }
       if (minChildren < 1) {
         throw new IllegalArgumentException("minChildren (" + minChildren + ") must be >= 1");
@@ -780,23 +798,33 @@ public final class PreforkServer implements AutoCloseable {
       if (minSpare < 0) {
         throw new IllegalArgumentException("minSpare (" + minSpare + ") must be >= 0");
       }
+      if (minSpare > maxChildren * threadsPerChild) {
+        throw new IllegalArgumentException(
+            "minSpare ("
+                + minSpare
+                + ") must be at most maxChildren * threadsPerChild ("
+                + maxChildren * threadsPerChild
+                + "), the most workers the pool can have: more idle ones can never be kept");
+      }
       int spareCap =
           maxSpare != null ? maxSpare : Math.max(minSpare + 1, minChildren * threadsPerChild);
       if (spareCap <= minSpare) {
         throw new IllegalArgumentException(
             "maxSpare (" + spareCap + ") must be > minSpare (" + minSpare + ")");
       }
-      if (jobTimeout == null || jobTimeout.isNegative()) {
+      duration("jobTimeout", jobTimeout, "zero for no watchdog");
+      if (maxCallsPerChild < 0 || maxCallsPerChild > MAX_CALLS) {
         throw new IllegalArgumentException(
-            "jobTimeout (" + jobTimeout + ") must be positive, or zero for no watchdog");
-      }
-      if (maxCallsPerChild < 0) {
-        throw new IllegalArgumentException(
-            "maxCallsPerChild (" + maxCallsPerChild + ") must be >= 0 (0: never recycle)");
+            "maxCallsPerChild ("
+                + maxCallsPerChild
+                + ") must be within 0.."
+                + MAX_CALLS
+                + " (0: never recycle)");
       }
       long jitter = recycleJitter != null ? recycleJitter : maxCallsPerChild / 10;
-      if (jitter < 0) {
-        throw new IllegalArgumentException("recycleJitter (" + jitter + ") must be >= 0");
+      if (jitter < 0 || jitter > MAX_CALLS) {
+        throw new IllegalArgumentException(
+            "recycleJitter (" + jitter + ") must be within 0.." + MAX_CALLS);
       }
       if (logFile != null && !daemon) {
         throw new IllegalArgumentException(
@@ -828,10 +856,10 @@ public final class PreforkServer implements AutoCloseable {
               "childLogDirectory " + childLogDirectory + " is not a writable directory");
         }
       }
-      positive("readTimeout", readTimeout);
-      positive("writeTimeout", writeTimeout);
-      positive("gracefulTimeout", gracefulTimeout);
-      positive("startTimeout", startTimeout);
+      duration("readTimeout", readTimeout, null);
+      duration("writeTimeout", writeTimeout, null);
+      duration("gracefulTimeout", gracefulTimeout, null);
+      duration("startTimeout", startTimeout, null);
       if (!Files.isExecutable(javaExecutable)) {
         throw new IllegalArgumentException(
             "javaExecutable " + javaExecutable + " is not an executable file");
@@ -915,9 +943,35 @@ public final class PreforkServer implements AutoCloseable {
       return sb.toString();
     }
 
-    private static void positive(String name, Duration value) {
-      if (value == null || value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(name + " (" + value + ") must be positive");
+    /**
+     * A duration within 1 ms (they travel and are counted in milliseconds) and {@link
+     * #MAX_DURATION}; zero too if {@code zeroMeans} says what it means.
+     */
+    private static void duration(String name, Duration value, String zeroMeans) {
+      String orZero = zeroMeans == null ? "" : ", or " + zeroMeans;
+      if (value == null) {
+        throw new IllegalArgumentException(name + " is null: give a duration" + orZero);
+      }
+      if (value.isZero() && zeroMeans != null) {
+        return;
+      }
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " (" + value + ") must be positive" + orZero);
+      }
+      if (value.compareTo(Duration.ofMillis(1)) < 0) {
+        throw new IllegalArgumentException(
+            name + " (" + value + ") must be at least 1 ms: it is kept in milliseconds" + orZero);
+      }
+      if (value.compareTo(MAX_DURATION) > 0) {
+        throw new IllegalArgumentException(
+            name
+                + " ("
+                + value
+                + ") must be at most "
+                + MAX_DURATION.toHours()
+                + " hours"
+                + orZero
+                + ": a longer one is a mistake (or an overflow) rather than a timeout");
       }
     }
 
