@@ -77,8 +77,9 @@ public final class PreforkServer implements AutoCloseable {
    * they accept.
    *
    * @return this server, running
-   * @throws PreforkException if the port is in use, the shm key taken, the job fails to start in
-   *     its child, or the children are not ready within the start timeout; nothing is left behind
+   * @throws PreforkException if the port is in use, the shm key taken, the pid file held by another
+   *     server, the job fails to start in its child, or the children are not ready within the start
+   *     timeout; nothing is left behind
    * @throws IllegalStateException if called twice
    */
   public synchronized PreforkServer start() {
@@ -91,9 +92,20 @@ public final class PreforkServer implements AutoCloseable {
       }
       Daemon.launch(); // exits this JVM once the daemon is ready, or throws
     }
-    if (config.pidFile() != null) {
-      PidFile.checkFree(config.pidFile());
+    // Locked from here until the master stops: a second server with this file is refused now.
+    PidFile pidFile = config.pidFile() == null ? null : PidFile.acquire(config.pidFile());
+    try {
+      start(pidFile);
+    } catch (RuntimeException | Error e) {
+      if (pidFile != null) {
+        pidFile.release(); // no-op if the stopped master released it already
+      }
+      throw e;
     }
+    return this;
+  }
+
+  private void start(PidFile pidFile) {
     if (config.daemon()) {
       Daemon.detach();
     }
@@ -106,12 +118,12 @@ public final class PreforkServer implements AutoCloseable {
     if (systemd != null) {
       observers.add(systemd); // Type=notify: READY=1, STATUS=, RELOADING=1, STOPPING=1
     }
-    if (config.pidFile() != null) {
+    if (pidFile != null) {
       observers.add(
           new ServerEvents() {
             @Override
             public void stopped() {
-              PidFile.remove(config.pidFile());
+              pidFile.release();
             }
           });
     }
@@ -140,7 +152,7 @@ public final class PreforkServer implements AutoCloseable {
     }
     endpoint = http;
     try {
-      announce(http, jmx);
+      announce(http, jmx, pidFile);
     } catch (RuntimeException | Error e) {
       // Nothing is left behind: the children, the table and the socket go with the failure.
       supervisor.request(io.prefork.shm.Command.FORCE_DOWN);
@@ -151,19 +163,18 @@ public final class PreforkServer implements AutoCloseable {
       }
       throw e;
     }
-    return this;
   }
 
   /** What follows a ready master: the HTTP endpoint, JMX, the pid file, the daemon's ready line. */
-  private void announce(HttpEndpoint http, PreforkServerJmx jmx) {
+  private void announce(HttpEndpoint http, PreforkServerJmx jmx, PidFile pidFile) {
     if (http != null) {
       http.attach(supervisor::status);
     }
     if (jmx != null) {
       jmx.register();
     }
-    if (config.pidFile() != null) {
-      PidFile.write(config.pidFile());
+    if (pidFile != null) {
+      pidFile.write();
     }
     if (config.daemon()) {
       Daemon.ready(
@@ -350,9 +361,19 @@ public final class PreforkServer implements AutoCloseable {
 
   /**
    * Configures a {@link PreforkServer}. Every value is checked by {@link #build()}, which names the
-   * value at fault; nothing is silently corrected.
+   * value at fault; nothing is silently corrected. Every timeout is at least 1 ms and at most 24
+   * hours ({@code jobTimeout} may also be zero: no watchdog).
    */
   public static final class Builder {
+    /** The longest timeout {@link #build()} accepts. */
+    static final Duration MAX_DURATION = Duration.ofHours(24);
+
+    /** The largest backlog {@link #build()} accepts; the kernel caps it at net.core.somaxconn. */
+    static final int MAX_BACKLOG = 65_535;
+
+    /** The largest maxCallsPerChild or recycleJitter: 10^12 connections is "never". */
+    static final long MAX_CALLS = 1_000_000_000_000L;
+
     private String bindAddress = "0.0.0.0";
     private int port = 0;
     private int backlog = 511;
@@ -381,6 +402,7 @@ public final class PreforkServer implements AutoCloseable {
     private Path javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java");
     private String childClassPath = System.getProperty("java.class.path");
     private Duration readTimeout = Duration.ofSeconds(10);
+    private Duration writeTimeout = Duration.ofSeconds(10);
     private Duration gracefulTimeout = Duration.ofSeconds(30);
     private Duration startTimeout = Duration.ofSeconds(60);
     private boolean handleSignals = false;
@@ -426,7 +448,7 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * The accept queue's limit (the kernel caps it at net.core.somaxconn). Default 511.
      *
-     * @param backlog the accept queue's limit, at least 1
+     * @param backlog the accept queue's limit, 1 to 65535
      * @return this builder
      */
     public Builder backlog(int backlog) {
@@ -474,7 +496,7 @@ public final class PreforkServer implements AutoCloseable {
      * Idle workers to keep at least: when fewer are idle, children are spawned, 1, 2, 4 ... per
      * tick (50 ms) up to 8, within maxChildren. Default 1: grow as soon as every worker is busy.
      *
-     * @param minSpare idle workers to keep at least
+     * @param minSpare idle workers to keep at least, 0 to maxChildren * threadsPerChild
      * @return this builder
      */
     public Builder minSpare(int minSpare) {
@@ -513,7 +535,8 @@ public final class PreforkServer implements AutoCloseable {
      * (SIGQUIT) and, a second later, is killed and replaced. Default {@link Duration#ZERO}: off,
      * since only the application knows how long a conversation may last.
      *
-     * @param jobTimeout the longest a worker may serve one connection, or zero for no watchdog
+     * @param jobTimeout the longest a worker may serve one connection, 1 ms to 24 h, or zero for no
+     *     watchdog
      * @return this builder
      */
     public Builder jobTimeout(Duration jobTimeout) {
@@ -525,7 +548,8 @@ public final class PreforkServer implements AutoCloseable {
      * Recycling: a child that accepted this many connections is replaced (the replacement accepts
      * before the old child leaves). Default 0: never.
      *
-     * @param maxCallsPerChild connections after which a child is replaced, or 0 for never
+     * @param maxCallsPerChild connections after which a child is replaced, up to 10^12, or 0 for
+     *     never
      * @return this builder
      */
     public Builder maxCallsPerChild(long maxCallsPerChild) {
@@ -537,7 +561,7 @@ public final class PreforkServer implements AutoCloseable {
      * A random 0..jitter added to each child's maxCallsPerChild, so children don't recycle
      * together. Default: a tenth of maxCallsPerChild.
      *
-     * @param recycleJitter the most added to a child's maxCallsPerChild, at least 0
+     * @param recycleJitter the most added to a child's maxCallsPerChild, 0 to 10^12
      * @return this builder
      */
     public Builder recycleJitter(long recycleJitter) {
@@ -560,8 +584,11 @@ public final class PreforkServer implements AutoCloseable {
     }
 
     /**
-     * A file the master writes its pid into once ready, removed when it stops; a live pid in it
-     * refuses a second start. Default none.
+     * A file the master writes its pid into once ready, removed when it stops. The server holds an
+     * exclusive lock ({@code flock}) on it from {@link PreforkServer#start()} until it stops, so a
+     * second server given the same file, in another process or this one, is refused at once with
+     * the file and the pid holding it; a file left by a server that died holds no lock and is taken
+     * over. Default none.
      *
      * @param pidFile the pid file's path
      * @return this builder
@@ -767,7 +794,7 @@ public final class PreforkServer implements AutoCloseable {
      * job's last write; see {@link Connection}. Kept within 100 ms (the child checks its workers'
      * reads that often). Default 10 s.
      *
-     * @param readTimeout the read timeout, positive
+     * @param readTimeout the read timeout, 1 ms to 24 h
      * @return this builder
      */
     public Builder readTimeout(Duration readTimeout) {
@@ -776,9 +803,30 @@ public final class PreforkServer implements AutoCloseable {
     }
 
     /**
+     * How long a write to the client may make no progress: a write during which the client
+     * acknowledges nothing for this long (it stopped reading, its receive window is closed) fails
+     * with {@link java.net.SocketTimeoutException}, and the connection's output is shut down, so a
+     * client that never reads cannot hold a worker; a slow client that keeps reading is never cut.
+     * Applies to writes on {@link Connection#output()}; kept within 100 ms (the child checks its
+     * workers' writes that often). Default 10 s, as the read timeout: a client that stops reading a
+     * response is the same threat to a worker as one that stops sending a request (httpd's {@code
+     * Timeout} of 60 s covers both, nginx's {@code send_timeout} is 60 s; their workers are cheaper
+     * than a prefork child's). Raise it for clients that legitimately stall (a download paused by a
+     * mobile app).
+     *
+     * @param writeTimeout the write timeout, 1 ms to 24 h
+     * @return this builder
+     */
+    public Builder writeTimeout(Duration writeTimeout) {
+      this.writeTimeout = writeTimeout;
+      return this;
+    }
+
+    /**
      * How long a wait-down waits for busy children before killing them. Default 30 s.
      *
-     * @param gracefulTimeout how long a wait-down waits for busy children before killing them
+     * @param gracefulTimeout how long a wait-down waits for busy children before killing them, 1 ms
+     *     to 24 h
      * @return this builder
      */
     public Builder gracefulTimeout(Duration gracefulTimeout) {
@@ -791,7 +839,7 @@ public final class PreforkServer implements AutoCloseable {
      * child may take to accept before it is killed (and a restart it belongs to aborted). Default
      * 60 s.
      *
-     * @param startTimeout the start timeout, positive
+     * @param startTimeout the start timeout, 1 ms to 24 h
      * @return this builder
      */
     public Builder startTimeout(Duration startTimeout) {
@@ -822,8 +870,13 @@ public final class PreforkServer implements AutoCloseable {
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port (" + port + ") must be within 0..65535");
       }
-      if (backlog < 1) {
-        throw new IllegalArgumentException("backlog (" + backlog + ") must be >= 1");
+      if (backlog < 1 || backlog > MAX_BACKLOG) {
+        throw new IllegalArgumentException(
+            "backlog ("
+                + backlog
+                + ") must be within 1.."
+                + MAX_BACKLOG
+                + " (the kernel caps it at net.core.somaxconn anyway)");
       }
       if (minChildren < 1) {
         throw new IllegalArgumentException("minChildren (" + minChildren + ") must be >= 1");
@@ -863,24 +916,34 @@ public final class PreforkServer implements AutoCloseable {
       if (minSpare < 0) {
         throw new IllegalArgumentException("minSpare (" + minSpare + ") must be >= 0");
       }
+      if (minSpare > maxChildren * threadsPerChild) {
+        throw new IllegalArgumentException(
+            "minSpare ("
+                + minSpare
+                + ") must be at most maxChildren * threadsPerChild ("
+                + maxChildren * threadsPerChild
+                + "), the most workers the pool can have: more idle ones can never be kept");
+      }
       int spareCap =
           maxSpare != null ? maxSpare : Math.max(minSpare + 1, minChildren * threadsPerChild);
       if (spareCap <= minSpare) {
         throw new IllegalArgumentException(
             "maxSpare (" + spareCap + ") must be > minSpare (" + minSpare + ")");
       }
-      positive("childIdleTimeout", childIdleTimeout);
-      if (jobTimeout == null || jobTimeout.isNegative()) {
+      duration("childIdleTimeout", childIdleTimeout, null);
+      duration("jobTimeout", jobTimeout, "zero for no watchdog");
+      if (maxCallsPerChild < 0 || maxCallsPerChild > MAX_CALLS) {
         throw new IllegalArgumentException(
-            "jobTimeout (" + jobTimeout + ") must be positive, or zero for no watchdog");
-      }
-      if (maxCallsPerChild < 0) {
-        throw new IllegalArgumentException(
-            "maxCallsPerChild (" + maxCallsPerChild + ") must be >= 0 (0: never recycle)");
+            "maxCallsPerChild ("
+                + maxCallsPerChild
+                + ") must be within 0.."
+                + MAX_CALLS
+                + " (0: never recycle)");
       }
       long jitter = recycleJitter != null ? recycleJitter : maxCallsPerChild / 10;
-      if (jitter < 0) {
-        throw new IllegalArgumentException("recycleJitter (" + jitter + ") must be >= 0");
+      if (jitter < 0 || jitter > MAX_CALLS) {
+        throw new IllegalArgumentException(
+            "recycleJitter (" + jitter + ") must be within 0.." + MAX_CALLS);
       }
       if (logFile != null && !daemon) {
         throw new IllegalArgumentException(
@@ -912,9 +975,10 @@ public final class PreforkServer implements AutoCloseable {
               "childLogDirectory " + childLogDirectory + " is not a writable directory");
         }
       }
-      positive("readTimeout", readTimeout);
-      positive("gracefulTimeout", gracefulTimeout);
-      positive("startTimeout", startTimeout);
+      duration("readTimeout", readTimeout, null);
+      duration("writeTimeout", writeTimeout, null);
+      duration("gracefulTimeout", gracefulTimeout, null);
+      duration("startTimeout", startTimeout, null);
       if (!Files.isExecutable(javaExecutable)) {
         throw new IllegalArgumentException(
             "javaExecutable " + javaExecutable + " is not an executable file");
@@ -973,7 +1037,8 @@ public final class PreforkServer implements AutoCloseable {
               jmx,
               childIdleTimeout,
               preset.label(),
-              childHeap),
+              childHeap,
+              writeTimeout),
           List.copyOf(listeners),
           Map.copyOf(routes));
     }
@@ -1035,9 +1100,35 @@ public final class PreforkServer implements AutoCloseable {
       return sb.toString();
     }
 
-    private static void positive(String name, Duration value) {
-      if (value == null || value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(name + " (" + value + ") must be positive");
+    /**
+     * A duration within 1 ms (they travel and are counted in milliseconds) and {@link
+     * #MAX_DURATION}; zero too if {@code zeroMeans} says what it means.
+     */
+    private static void duration(String name, Duration value, String zeroMeans) {
+      String orZero = zeroMeans == null ? "" : ", or " + zeroMeans;
+      if (value == null) {
+        throw new IllegalArgumentException(name + " is null: give a duration" + orZero);
+      }
+      if (value.isZero() && zeroMeans != null) {
+        return;
+      }
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " (" + value + ") must be positive" + orZero);
+      }
+      if (value.compareTo(Duration.ofMillis(1)) < 0) {
+        throw new IllegalArgumentException(
+            name + " (" + value + ") must be at least 1 ms: it is kept in milliseconds" + orZero);
+      }
+      if (value.compareTo(MAX_DURATION) > 0) {
+        throw new IllegalArgumentException(
+            name
+                + " ("
+                + value
+                + ") must be at most "
+                + MAX_DURATION.toHours()
+                + " hours"
+                + orZero
+                + ": a longer one is a mistake (or an overflow) rather than a timeout");
       }
     }
 

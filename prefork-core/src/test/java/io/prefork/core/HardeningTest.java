@@ -83,6 +83,51 @@ class HardeningTest {
   }
 
   @Test
+  void clientsThatNeverReadTheirResponseHoldNoWorkerPastTheWriteTimeout() throws Exception {
+    Duration writeTimeout = Duration.ofMillis(1_500);
+    PreforkServer server =
+        cleanup.start(
+            cleanup
+                .builder(TestJob.class)
+                .minChildren(1)
+                .maxChildren(1)
+                .threadsPerChild(2)
+                .writeTimeout(writeTimeout)
+                .childLogDirectory(tmp));
+    List<Socket> stuck = new java.util.ArrayList<>();
+    try (ControlHandle control = server.control()) {
+      for (int i = 0; i < 2; i++) {
+        Socket s = connect(server.port());
+        s.setReceiveBufferSize(16 * 1024);
+        // 64 MB: far more than the socket buffers hold; the client never reads a byte of it.
+        s.getOutputStream().write("blob 67108864\n".getBytes(StandardCharsets.UTF_8));
+        stuck.add(s);
+      }
+      waitUntil(() -> control.status().count(SlotState.BUSY) == 2, "both workers writing");
+      long asked = System.nanoTime();
+      String answer = Client.ask(server.port(), "ping"); // waits in the accept queue meanwhile
+      long millis = (System.nanoTime() - asked) / 1_000_000;
+      assertEquals("pong", answer);
+      System.out.println("the third client was answered after " + millis + " ms");
+      assertTrue(
+          millis < writeTimeout.toMillis() + 1_000,
+          "the third client was answered after " + millis + " ms");
+      waitUntil(() -> control.status().count(SlotState.IDLE) == 2, "both workers free again");
+      String log = Files.readString(tmp.resolve("child-0.log"));
+      assertEquals(
+          2,
+          log.lines()
+              .filter(l -> l.contains("write timeout of 1500 ms passed without progress"))
+              .count(),
+          log);
+    } finally {
+      for (Socket s : stuck) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void aHungJobGetsAThreadDumpThenItsChildIsReplaced() throws Exception {
     PreforkServer server =
         cleanup.start(
@@ -387,6 +432,28 @@ class HardeningTest {
   }
 
   @Test
+  void anEmbeddingApplicationGetsItsSignalsBackOnceTheServerIsClosed() throws Exception {
+    int key = cleanup.newKey();
+    Process app =
+        processes.start(
+            new ProcessBuilder(
+                    JavaProcesses.command(EmbeddingApp.class.getName(), ShmKeys.toHex(key)))
+                .redirectError(ProcessBuilder.Redirect.INHERIT));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8));
+    String started = out.readLine();
+    assertTrue(started != null && started.startsWith("STARTED "), started);
+    assertEquals("CLOSED", out.readLine());
+    signal(app.pid(), "HUP");
+    assertEquals("APP HUP", out.readLine(), "SIGHUP reaches the application's own handler again");
+    signal(app.pid(), "TERM");
+    assertTrue(app.waitFor(10, TimeUnit.SECONDS), "SIGTERM ends the application's JVM");
+    assertEquals(143, app.exitValue(), "as the JVM's own SIGTERM handler exits");
+    assertEquals("HOOK RAN", out.readLine(), "and its shutdown hook ran");
+    assertTrue(ShmSegment.stat(key).isEmpty());
+  }
+
+  @Test
   void aControllerTellsAStoppedMasterFromAGoneOne() throws Exception {
     int key = cleanup.newKey();
     Process master =
@@ -489,7 +556,7 @@ class HardeningTest {
       String refused = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(second.waitFor(30, TimeUnit.SECONDS));
       assertNotEquals(0, second.exitValue());
-      assertTrue(refused.contains("names pid " + daemonPid + ", which is running"), refused);
+      assertTrue(refused.contains("pid file " + pidFile + " is held by pid " + daemonPid), refused);
 
       try (ControlHandle control = ControlHandle.attach(key)) {
         assertTrue(control.waitDown(Duration.ofSeconds(15)));
@@ -500,6 +567,68 @@ class HardeningTest {
     } finally {
       daemon.destroyForcibly();
     }
+  }
+
+  @Test
+  void twoServersStartedTogetherWithOnePidFileCannotBothRun() throws Exception {
+    Path pidFile = tmp.resolve("race.pid");
+    List<Process> masters = new java.util.ArrayList<>();
+    List<BufferedReader> outs = new java.util.ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      Process p =
+          processes.start(
+              new ProcessBuilder(
+                      JavaProcesses.command(
+                          TestMaster.class.getName(),
+                          ShmKeys.toHex(cleanup.newKey()),
+                          "1",
+                          "1",
+                          "pidFile=" + pidFile))
+                  .redirectError(ProcessBuilder.Redirect.INHERIT));
+      masters.add(p);
+      outs.add(
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));
+    }
+    // Both check the file at about the same time; seconds pass before either is ready.
+    List<String> first = List.of(outs.get(0).readLine(), outs.get(1).readLine());
+    List<String> ready = first.stream().filter(l -> l != null && l.startsWith("READY ")).toList();
+    assertEquals(1, ready.size(), "exactly one runs: " + first);
+    long winner = Long.parseLong(ready.get(0).split(" ")[2]);
+    String refused = first.stream().filter(l -> !ready.contains(l)).findFirst().orElseThrow();
+    assertTrue(
+        refused.startsWith("FAILED pid file " + pidFile + " is held by pid " + winner + ":"),
+        refused);
+    assertEquals(Long.toString(winner), Files.readString(pidFile).trim());
+  }
+
+  @Test
+  void aPidFileIsHeldForTheServersLifeAgainstThisJvmTooAndAStaleOneIsTakenOver() throws Exception {
+    Path pidFile = tmp.resolve("server.pid");
+    Files.writeString(pidFile, "999999999\n"); // left by a server that died: nobody holds it
+    PreforkServer first = cleanup.start(cleanup.builder(TestJob.class).pidFile(pidFile));
+    long me = ProcessHandle.current().pid();
+    assertEquals(Long.toString(me), Files.readString(pidFile).trim());
+    PreforkServer.Builder second = cleanup.builder(TestJob.class).pidFile(pidFile);
+    int secondKey = second.build().shmKey();
+    PreforkException e = assertThrows(PreforkException.class, () -> cleanup.start(second));
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "pid file "
+                    + pidFile
+                    + " is held by pid "
+                    + me
+                    + ", this JVM: another server of this JVM uses it"),
+        e.getMessage());
+    assertTrue(ShmSegment.stat(secondKey).isEmpty(), "the refused server touched nothing");
+    assertEquals(Long.toString(me), Files.readString(pidFile).trim(), "nor the file");
+    // Reading the file does not take the lock away (an fcntl lock would be lost here).
+    assertThrows(PreforkException.class, () -> cleanup.start(second));
+    first.close();
+    assertFalse(Files.exists(pidFile), "removed when the server stops");
+    PreforkServer again = cleanup.start(cleanup.builder(TestJob.class).pidFile(pidFile));
+    assertEquals(Long.toString(me), Files.readString(pidFile).trim());
+    again.close();
   }
 
   @Test

@@ -12,6 +12,10 @@ final class LoadClient {
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final AtomicLong succeeded = new AtomicLong();
   private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+
+  /** When each failure happened, on System.nanoTime. */
+  private final ConcurrentLinkedQueue<Long> failedAtNanos = new ConcurrentLinkedQueue<>();
+
   private final List<Thread> threads = new ArrayList<>();
 
   private final long pauseMillis;
@@ -44,9 +48,11 @@ final class LoadClient {
         if ("pong".equals(answer)) {
           succeeded.incrementAndGet();
         } else {
+          failedAtNanos.add(System.nanoTime());
           failures.add("answer " + answer);
         }
       } catch (Exception e) {
+        failedAtNanos.add(System.nanoTime());
         failures.add(e.toString());
       }
       if (pauseMillis > 0) {
@@ -76,5 +82,10 @@ final class LoadClient {
 
   List<String> failures() {
     return List.copyOf(failures);
+  }
+
+  /** When each failed request failed, on System.nanoTime, in no particular order. */
+  List<Long> failureTimes() {
+    return List.copyOf(failedAtNanos);
   }
 }

@@ -2,39 +2,40 @@ package io.prefork.core;
 
 import io.prefork.core.internal.os.Libc;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import jnr.unixsocket.UnixDatagramChannel;
-import jnr.unixsocket.UnixSocketAddress;
 
 /**
  * Test support: systemd's side of sd_notify, an AF_UNIX datagram socket bound to a path or an
- * abstract name ({@code @name}), that records every datagram it receives, each as its lines.
+ * abstract name ({@code @name}), that records every datagram it receives, each as its lines. Made
+ * with the library's own libc binding (socket, bind, poll, read), as systemd would make it.
  */
 final class NotifySocket implements AutoCloseable {
   private final String address;
-  private final UnixDatagramChannel channel;
+  private final int fd;
   private final List<List<String>> received = new ArrayList<>();
 
-  private NotifySocket(String address, UnixDatagramChannel channel) {
+  private NotifySocket(String address, int fd) {
     this.address = address;
-    this.channel = channel;
+    this.fd = fd;
   }
 
   /** Binds {@code address}: an absolute path, or {@code @name} for the abstract namespace. */
   static NotifySocket bind(String address) throws IOException {
-    UnixDatagramChannel channel = UnixDatagramChannel.open();
+    byte[] sa = Libc.unixAddress(address);
+    if (sa == null) {
+      throw new IOException("not an AF_UNIX address: " + address);
+    }
+    int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
     try {
-      String raw = address.startsWith("@") ? "\0" + address.substring(1) : address;
-      channel.bind(new UnixSocketAddress(raw));
-      return new NotifySocket(address, channel);
-    } catch (IOException | RuntimeException e) {
-      channel.close();
+      Libc.bind(fd, sa);
+      return new NotifySocket(address, fd);
+    } catch (RuntimeException e) {
+      Libc.close(fd);
       throw e;
     }
   }
@@ -90,26 +91,25 @@ final class NotifySocket implements AutoCloseable {
   /** Waits up to {@code millis} for one datagram and records it. */
   private void receive(long millis) throws IOException {
     byte[] pollfd = new byte[8]; // struct pollfd: int fd, short events, short revents
-    int fd = channel.getFD();
     pollfd[0] = (byte) fd;
     pollfd[1] = (byte) (fd >>> 8);
     pollfd[2] = (byte) (fd >>> 16);
     pollfd[3] = (byte) (fd >>> 24);
     pollfd[4] = (byte) Libc.POLLIN;
-    int ready = Libc.calls().poll(pollfd, 1, (int) Math.min(millis, 1_000));
+    int ready = Libc.poll(pollfd, 1, (int) Math.min(millis, 1_000));
     if (ready <= 0) {
       return;
     }
-    ByteBuffer buffer = ByteBuffer.allocate(4096);
-    channel.receive(buffer);
-    String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
+    byte[] buffer = new byte[4096];
+    int n = (int) Libc.read(fd, buffer); // one datagram
+    String text = new String(buffer, 0, n, StandardCharsets.UTF_8);
     received.add(List.of(text.split("\n")));
   }
 
   @Override
   public void close() throws IOException {
     try {
-      channel.close();
+      Libc.close(fd);
     } finally {
       if (address.startsWith("/")) {
         Files.deleteIfExists(Path.of(address));

@@ -129,6 +129,57 @@ class SystemdTest {
   }
 
   @Test
+  void onlyTheFirstServerOfAJvmAdoptsTheActivatedSocket() throws Exception {
+    Assumptions.assumeTrue(
+        Files.isExecutable(SOCKET_ACTIVATE),
+        SOCKET_ACTIVATE + " is not installed (Debian package systemd): socket activation untested");
+    int key = cleanup.newKey();
+    int secondKey = cleanup.newKey();
+    int port = freePort();
+    List<String> command =
+        new ArrayList<>(List.of(SOCKET_ACTIVATE.toString(), "-l", "127.0.0.1:" + port));
+    command.addAll(
+        JavaProcesses.command(
+            TestMaster.class.getName(),
+            ShmKeys.toHex(key),
+            "1",
+            "1",
+            "secondKey=" + ShmKeys.toHex(secondKey)));
+    Path log = dir.resolve("master.log");
+    Process master = processes.start(new ProcessBuilder(command).redirectError(log.toFile()));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(master.getInputStream(), StandardCharsets.UTF_8));
+    try (Client first = connectWithin(port, Duration.ofSeconds(20))) {
+      assertEquals("pong", first.send("ping"), "the connection that activated the server");
+    }
+    String ready = out.readLine();
+    assertTrue(ready != null && ready.startsWith("READY " + port + " "), ready);
+    String second = out.readLine();
+    assertTrue(second != null && second.startsWith("SECOND "), second);
+    int secondPort = Integer.parseInt(second.substring("SECOND ".length()));
+    assertNotEquals(port, secondPort, "the second server bound a socket of its own");
+    long masterPid = master.pid();
+    String fd3 = Files.readSymbolicLink(Path.of("/proc/" + masterPid + "/fd/3")).toString();
+    assertEquals(List.of(fd3), listeningInodes(port), "fd 3 is still the activated port's socket");
+    try (ControlHandle firstControl = ControlHandle.attach(key);
+        ControlHandle secondControl = ControlHandle.attach(secondKey)) {
+      assertEquals(port, firstControl.status().listenPort());
+      assertEquals(secondPort, secondControl.status().listenPort());
+      long firstChild = Long.parseLong(Client.ask(port, "pid"));
+      long secondChild = Long.parseLong(Client.ask(secondPort, "pid"));
+      assertTrue(
+          firstControl.status().workers().stream().anyMatch(w -> w.pid() == firstChild),
+          "the activated port is served by the first server's children");
+      assertTrue(
+          secondControl.status().workers().stream().anyMatch(w -> w.pid() == secondChild),
+          "the second port by the second server's");
+    }
+    String text = Files.readString(log);
+    assertTrue(
+        text.contains("systemd's socket (fd 3) belongs to the first server of this JVM"), text);
+  }
+
+  @Test
   void theActivationVariablesDecideWhichSocket() {
     long me = 4242;
     assertEquals(OptionalInt.empty(), SocketActivation.inheritedFd(Map.of(), me));
@@ -350,6 +401,95 @@ class SystemdTest {
   }
 
   @Test
+  void theWatchdogIsPingedAtHalfItsIntervalAndOnlyWhenTheMastersLoopTicks() throws Exception {
+    try (NotifySocket notify = NotifySocket.bind(dir.resolve("unit.sock").toString())) {
+      SystemdNotifier n = new SystemdNotifier(notify.address(), false, 42, 400_000); // 0.4 s
+      ServerView view = new ServerView(1, 0, 1, 0, 1);
+      long first = System.nanoTime();
+      n.tick(view); // the first tick pings at once, before READY=1 too
+      notify.await("WATCHDOG=1", 0, Duration.ofSeconds(5));
+      int pings = 1;
+      long second = 0;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (pings < 3) {
+        assertTrue(System.nanoTime() < deadline, "no third ping: " + notify.received());
+        n.tick(view); // the master ticks every 50 ms; here every 5
+        notify.drain(5);
+        int now = notify.received().size();
+        if (now > pings) {
+          pings = now;
+          if (pings == 2) {
+            second = System.nanoTime();
+          }
+        }
+      }
+      long third = System.nanoTime();
+      assertTrue(
+          second - first >= TimeUnit.MILLISECONDS.toNanos(200),
+          "pinged again after " + (second - first) / 1_000_000 + " ms, before half the interval");
+      assertTrue(third - second >= TimeUnit.MILLISECONDS.toNanos(200));
+      for (List<String> datagram : notify.received()) {
+        assertEquals(List.of("WATCHDOG=1"), datagram);
+      }
+      // A loop that stops ticking stops the pings: systemd's watchdog then fires.
+      notify.drain(600);
+      assertEquals(3, notify.received().size(), notify.received().toString());
+      n.stopped();
+    }
+  }
+
+  @Test
+  void theWatchdogIsOnlyForTheProcessSystemdNamed() {
+    long me = 4242;
+    assertEquals(0, SystemdNotifier.watchdogUsec(Map.of(), me));
+    assertEquals(30_000_000, SystemdNotifier.watchdogUsec(Map.of("WATCHDOG_USEC", "30000000"), me));
+    assertEquals(
+        30_000_000,
+        SystemdNotifier.watchdogUsec(
+            Map.of("WATCHDOG_USEC", "30000000", "WATCHDOG_PID", "4242"), me));
+    assertEquals(
+        0,
+        SystemdNotifier.watchdogUsec(Map.of("WATCHDOG_USEC", "30000000", "WATCHDOG_PID", "1"), me),
+        "another process's watchdog (a daemon's launcher)");
+    assertEquals(0, SystemdNotifier.watchdogUsec(Map.of("WATCHDOG_USEC", "0"), me));
+    assertEquals(0, SystemdNotifier.watchdogUsec(Map.of("WATCHDOG_USEC", "soon"), me));
+  }
+
+  @Test
+  void aMasterUnderSystemdsWatchdogPingsItFromItsLoop() throws Exception {
+    try (NotifySocket notify = NotifySocket.bind(dir.resolve("notify.sock").toString())) {
+      int key = cleanup.newKey();
+      ProcessBuilder pb =
+          new ProcessBuilder(
+                  JavaProcesses.command(TestMaster.class.getName(), ShmKeys.toHex(key), "1", "1"))
+              .redirectError(dir.resolve("master-watchdog.log").toFile());
+      pb.environment().put(SystemdNotifier.ENVIRONMENT, notify.address());
+      pb.environment().put(SystemdNotifier.WATCHDOG_USEC, "300000"); // WatchdogSec=0.3
+      pb.environment().remove(SystemdNotifier.WATCHDOG_PID);
+      Process master = processes.start(pb);
+      assertTrue(readyLine(master).get(START.toSeconds(), TimeUnit.SECONDS).startsWith("READY "));
+      int readyAt = notify.await("READY=1", 0, START);
+      int from = notify.received().size();
+      notify.drain(1_500);
+      long pings =
+          notify.received().subList(from, notify.received().size()).stream()
+              .filter(d -> d.contains("WATCHDOG=1"))
+              .count();
+      // Every 150 ms: about 10 in 1.5 s; a loaded machine may delay some ticks.
+      assertTrue(pings >= 4 && pings <= 12, pings + " pings in 1.5 s: " + notify.received());
+      try (ControlHandle control = ControlHandle.attach(key)) {
+        for (WorkerStatus w : control.status().workers()) {
+          Map<String, String> env = environ(w.pid());
+          assertFalse(env.containsKey(SystemdNotifier.WATCHDOG_USEC), "child sees WATCHDOG_USEC");
+        }
+        assertTrue(control.waitDown(Duration.ofSeconds(15)));
+      }
+      notify.await("STOPPING=1", readyAt + 1, Duration.ofSeconds(5));
+      assertTrue(master.waitFor(15, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
   void aDaemonSendsMainPidWithReady() throws Exception {
     try (NotifySocket notify = NotifySocket.bind(dir.resolve("unit.sock").toString())) {
       new SystemdNotifier(notify.address(), true, 4242).ready(new ServerView(1, 0, 1, 0, 1));
@@ -384,6 +524,8 @@ class SystemdTest {
                 JavaProcesses.command(TestMaster.class.getName(), ShmKeys.toHex(key), "2", "3"))
             .redirectError(dir.resolve("master-" + ShmKeys.toHex(key) + ".log").toFile());
     pb.environment().put(SystemdNotifier.ENVIRONMENT, notifySocket);
+    pb.environment().remove(SystemdNotifier.WATCHDOG_USEC); // these tests count every datagram
+    pb.environment().remove(SystemdNotifier.WATCHDOG_PID);
     return processes.start(pb);
   }
 

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
  * gen         the child's generation
  * io          "direct" if the connection's streams read and write its descriptor, else "channel"
  * sleep N     sleeps N ms, then "slept N"
+ * blob N      N bytes of 'x' (written 64 KiB at a time), then "\n"
  * hold        reads until the client closes (holds the worker)
  * throw       throws from handle()
  * exit        System.exit(1)
@@ -62,6 +63,14 @@ public class TestJob implements ChildJob {
             case "sleep" -> {
               Thread.sleep(Long.parseLong(cmd[1]));
               yield "slept " + cmd[1];
+            }
+            case "blob" -> {
+              byte[] chunk = new byte[64 * 1024];
+              java.util.Arrays.fill(chunk, (byte) 'x');
+              for (long left = Long.parseLong(cmd[1]); left > 0; left -= chunk.length) {
+                out.write(chunk, 0, (int) Math.min(left, chunk.length));
+              }
+              yield "";
             }
             case "hold" -> {
               while (in.read() >= 0) {

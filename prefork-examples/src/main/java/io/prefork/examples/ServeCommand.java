@@ -119,6 +119,15 @@ final class ServeCommand implements Callable<Integer> {
   double readTimeout;
 
   @Option(
+      names = "--write-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "10",
+      description =
+          "A write to a client that acknowledges nothing for this long fails and frees the"
+              + " worker; a slow client that keeps reading is not cut (default: ${DEFAULT-VALUE}).")
+  double writeTimeout;
+
+  @Option(
       names = "--job-timeout",
       paramLabel = "SECONDS",
       defaultValue = "30",
@@ -170,7 +179,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--pid-file",
       paramLabel = "PATH",
-      description = "Write the master's pid here once ready; refuses to start while it is alive.")
+      description =
+          "Write the master's pid here once ready; locked while the server runs, so a second"
+              + " server with the same file is refused.")
   java.nio.file.Path pidFile;
 
   @Option(
@@ -298,6 +309,7 @@ final class ServeCommand implements Callable<Integer> {
       }
       builder
           .readTimeout(seconds("--read-timeout", readTimeout))
+          .writeTimeout(seconds("--write-timeout", writeTimeout))
           .jobTimeout(jobTimeout == 0 ? Duration.ZERO : seconds("--job-timeout", jobTimeout))
           .maxCallsPerChild(maxCalls)
           .gracefulTimeout(seconds("--graceful-timeout", gracefulTimeout))

@@ -21,11 +21,27 @@ public final class AcceptedConnection implements Connection, AutoCloseable {
   private InputStream input;
   private OutputStream output;
 
+  /** Read and write timeouts alike. */
   public AcceptedConnection(
       SocketChannel channel, long readTimeoutMillis, BooleanSupplier stopping) {
+    this(channel, readTimeoutMillis, readTimeoutMillis, stopping);
+  }
+
+  public AcceptedConnection(
+      SocketChannel channel,
+      long readTimeoutMillis,
+      long writeTimeoutMillis,
+      BooleanSupplier stopping) {
     this.channel = channel;
-    this.deadline = new ReadDeadline(channel.socket(), readTimeoutMillis, stopping);
     this.fdStreams = SocketFdStreams.of(channel);
+    SocketFdStreams streams = fdStreams;
+    this.deadline =
+        new ReadDeadline(
+            channel.socket(),
+            readTimeoutMillis,
+            writeTimeoutMillis,
+            stopping,
+            streams == null ? () -> -1 : streams::bytesAcked);
   }
 
   /** {@return whether the streams read and write the descriptor, not the channel} */
@@ -55,7 +71,7 @@ public final class AcceptedConnection implements Connection, AutoCloseable {
     return fdStreams;
   }
 
-  /** From the child's watch thread: ends a read blocked past its deadline. */
+  /** From the child's watch thread: ends a read past its deadline, or a write stuck too long. */
   void expireIfOverdue(long nowNanos) {
     deadline.expireIfOverdue(nowNanos);
   }

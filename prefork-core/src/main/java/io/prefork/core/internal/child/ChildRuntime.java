@@ -2,6 +2,8 @@ package io.prefork.core.internal.child;
 
 import io.prefork.core.ChildContext;
 import io.prefork.core.ChildJob;
+import io.prefork.core.internal.os.Libc;
+import io.prefork.core.internal.os.OsException;
 import io.prefork.core.internal.os.Signals;
 import io.prefork.core.internal.protocol.ChildArguments;
 import io.prefork.core.internal.protocol.ExitStatus;
@@ -13,15 +15,23 @@ import java.nio.channels.Channel;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One child JVM: it takes the listening socket from its standard input, attaches its slots in the
- * table, opens the job, and runs its worker threads until it is asked to exit or the master is
- * gone. Its start path is kept short (no logging set-up, no jnr-posix): a child is started often.
+ * One child JVM: it asks the kernel to kill it when its master dies, takes the listening socket
+ * from its standard input, attaches its slots in the table, starts its watch thread, opens the job,
+ * and runs its worker threads until it is asked to exit or the master is gone. Its start path is
+ * kept short (no logging set-up; of the native bindings only jnr-ffi's, which the table needs
+ * anyway): a child is started often.
+ *
+ * <p>Never an orphan, in any state: {@code prctl(PR_SET_PDEATHSIG, SIGKILL)} is the first thing the
+ * child does, so the kernel kills it the moment its master dies, whether it is opening its job,
+ * accepting, or serving. A master that died before that call is caught by the check that follows it
+ * ({@code getppid()} is no longer the master). The watch thread, started before the job's {@code
+ * open()}, checks the parent every {@link #WATCH_MILLIS} as well, should the kernel refuse the
+ * request.
  */
 public final class ChildRuntime implements ChildContext {
   /** How often the child checks that its master is alive and whether it was asked to exit. */
@@ -30,13 +40,18 @@ public final class ChildRuntime implements ChildContext {
   /** How long in-flight connections may finish once the master is gone. */
   static final long ORPHAN_GRACE_MILLIS = 600;
 
+  private static final int SIGKILL = 9;
+
   private final ChildArguments args;
   private final ServerSocketChannel server;
   private final ChildTable table;
   private final List<Worker> workers = new CopyOnWriteArrayList<>();
 
-  /** Counts down as workers finish, so the child exits the moment its last worker is done. */
-  private volatile CountDownLatch running;
+  /** The child's slots in the table, one per worker, made once. */
+  private final List<WorkerSlot> slots = new ArrayList<>();
+
+  /** Ends the watch thread: the child's workers are done. */
+  private final CountDownLatch finished = new CountDownLatch(1);
 
   private volatile boolean stopping;
 
@@ -44,14 +59,27 @@ public final class ChildRuntime implements ChildContext {
     this.args = args;
     this.server = server;
     this.table = table;
+    for (int w = 0; w < args.workers(); w++) {
+      slots.add(table.worker(w));
+    }
   }
 
   /** Runs the child and returns its exit status. */
   public static int run(String[] rawArgs) {
     ChildArguments args;
-    ServerSocketChannel server;
     try {
       args = ChildArguments.parse(rawArgs);
+    } catch (RuntimeException e) {
+      fail(e.toString());
+      return ExitStatus.CHILD_FAILED;
+    }
+    dieWithTheMaster();
+    if (!masterIsParent(args.masterPid())) {
+      fail("master pid " + args.masterPid() + " is not this process's parent: it is gone");
+      return ExitStatus.CHILD_FAILED;
+    }
+    ServerSocketChannel server;
+    try {
       Channel inherited = System.inheritedChannel();
       if (!(inherited instanceof ServerSocketChannel)) {
         fail("standard input is not a listening socket (" + inherited + ")");
@@ -60,10 +88,6 @@ public final class ChildRuntime implements ChildContext {
       server = (ServerSocketChannel) inherited;
     } catch (IOException | RuntimeException e) {
       fail(e.toString());
-      return ExitStatus.CHILD_FAILED;
-    }
-    if (!masterIsParent(args.masterPid())) {
-      fail("master pid " + args.masterPid() + " is not this process's parent: it is gone");
       return ExitStatus.CHILD_FAILED;
     }
     ChildTable table;
@@ -77,11 +101,43 @@ public final class ChildRuntime implements ChildContext {
               + e.getMessage());
       return ExitStatus.CHILD_FAILED;
     }
-    ChildRuntime child = new ChildRuntime(args, server, table);
+    ChildRuntime child;
+    try {
+      child = new ChildRuntime(args, server, table);
+    } catch (RuntimeException e) {
+      table.close();
+      fail("cannot take this child's slots in the status table: " + e.getMessage());
+      return ExitStatus.CHILD_FAILED;
+    }
+    // Before the job's open(), which may take long or hang: the child follows its master and its
+    // exit requests from now on.
+    Thread watch = new Thread(child::watch, "prefork-watch");
+    watch.setDaemon(true);
+    watch.start();
     try {
       return child.serve();
     } finally {
+      child.finished.countDown();
+      joinUninterruptibly(watch); // it reads the table: done before the table is detached
       table.close();
+    }
+  }
+
+  /**
+   * Asks the kernel to SIGKILL this process when its parent, the master, dies. Called on the main
+   * thread, which lives as long as the child: the kernel keeps the request with the thread that
+   * made it. If the kernel refuses, the watch thread alone follows the master (within {@link
+   * #WATCH_MILLIS}).
+   */
+  private static void dieWithTheMaster() {
+    try {
+      Libc.prctl(Libc.PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG, SIGKILL");
+    } catch (OsException e) {
+      fail(
+          e.getMessage()
+              + "; this child notices its master's death within "
+              + WATCH_MILLIS
+              + " ms");
     }
   }
 
@@ -104,21 +160,19 @@ public final class ChildRuntime implements ChildContext {
       return ExitStatus.JOB_FAILED;
     }
     installSignals();
-    for (int w = 0; w < args.workers(); w++) {
-      WorkerSlot slot = table.worker(w);
+    for (WorkerSlot slot : slots) {
       if (slot.exitRequested()) {
         stop(); // asked to exit before it even started
       }
-      workers.add(new Worker(this, server, slot, job, args.readTimeoutMillis()));
+      workers.add(
+          new Worker(this, server, slot, job, args.readTimeoutMillis(), args.writeTimeoutMillis()));
     }
-    running = new CountDownLatch(workers.size());
     List<Thread> threads = new ArrayList<>();
     for (int w = 0; w < workers.size(); w++) {
       Thread t = new Thread(workers.get(w), "prefork-worker-" + w);
       threads.add(t);
       t.start();
     }
-    watch();
     for (Thread t : threads) {
       joinUninterruptibly(t);
     }
@@ -131,53 +185,55 @@ public final class ChildRuntime implements ChildContext {
   }
 
   /**
-   * Runs on the main thread until the workers are done: notices a vanished master (within {@link
-   * #WATCH_MILLIS}), exit requests whose signal was lost, and reads past their deadline.
+   * The watch thread, from before the job's {@code open()} until the workers are done: notices a
+   * vanished master (within {@link #WATCH_MILLIS}; the kernel's parent-death signal normally comes
+   * first), exit requests whose signal was lost, and reads and writes past their deadline.
    */
   private void watch() {
-    while (!awaitWorkers(WATCH_MILLIS)) {
+    while (!awaitFinished(WATCH_MILLIS)) {
       if (!masterIsParent(args.masterPid())) {
-        // Never an orphan: the halt is armed before anything that could block (closing the
-        // listening channel waits for the accepting thread).
-        Thread halt =
-            new Thread(
-                () -> {
-                  sleep(ORPHAN_GRACE_MILLIS);
-                  Runtime.getRuntime().halt(0);
-                },
-                "prefork-orphan-halt");
-        halt.setDaemon(true);
-        halt.start();
-        stop();
-        long deadline = System.currentTimeMillis() + ORPHAN_GRACE_MILLIS;
-        while (!workersDone() && System.currentTimeMillis() < deadline) {
-          sleep(10);
-        }
-        // Never an orphan: whatever is still running goes with us.
-        Runtime.getRuntime().halt(0);
+        orphaned();
       }
       long now = System.nanoTime();
       for (Worker w : workers) {
-        w.expireIfOverdue(now); // reads block without a socket timeout: see ReadDeadline
-        if (w.slot().exitRequested()) {
+        w.expireIfOverdue(now); // reads and writes block without a timeout: see ReadDeadline
+      }
+      for (WorkerSlot slot : slots) {
+        if (slot.exitRequested()) {
           stop();
         }
       }
     }
   }
 
-  /** Called by each worker as it finishes. */
-  void workerDone() {
-    running.countDown();
+  /** The master is gone: finish what is in flight, briefly, then halt. Never returns. */
+  private void orphaned() {
+    // Never an orphan: the halt is armed before anything that could block (closing the
+    // listening channel waits for the accepting thread).
+    Thread halt =
+        new Thread(
+            () -> {
+              sleep(ORPHAN_GRACE_MILLIS);
+              Runtime.getRuntime().halt(0);
+            },
+            "prefork-orphan-halt");
+    halt.setDaemon(true);
+    halt.start();
+    stop();
+    long deadline = System.nanoTime() + ORPHAN_GRACE_MILLIS * 1_000_000;
+    while (!workersDone() && System.nanoTime() - deadline < 0) {
+      sleep(10);
+    }
+    // Never an orphan: whatever is still running goes with us.
+    Runtime.getRuntime().halt(0);
   }
 
-  /** Waits at most {@code millis} for every worker to finish; true if they have. */
-  private boolean awaitWorkers(long millis) {
+  /** Waits at most {@code millis} for the workers to be done; true once they are. */
+  private boolean awaitFinished(long millis) {
     try {
-      return running.await(millis, TimeUnit.MILLISECONDS);
+      return finished.await(millis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return workersDone();
+      return false; // nobody interrupts this thread; keep watching
     }
   }
 
@@ -228,8 +284,7 @@ public final class ChildRuntime implements ChildContext {
   }
 
   static boolean masterIsParent(long masterPid) {
-    Optional<ProcessHandle> parent = ProcessHandle.current().parent();
-    return parent.isPresent() && parent.get().pid() == masterPid;
+    return Libc.getppid() == masterPid;
   }
 
   private static void fail(String why) {

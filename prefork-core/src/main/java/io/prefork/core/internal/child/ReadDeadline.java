@@ -7,10 +7,11 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
- * The reading side of one connection's life: the read deadline, and where a conversation may be cut
- * when the child stops.
+ * The deadlines of one connection's reads and writes, and where a conversation may be cut when the
+ * child stops. (Named for its first duty; benchmarks build it by this name.)
  *
  * <p>Deadline: reads must complete before it, and each write of the job moves it to {@code now +
  * timeout}. Trickling bytes do not move it, so a slow client cannot hold a worker past the timeout.
@@ -19,6 +20,17 @@ import java.util.function.BooleanSupplier;
  * yet, which is every time on a keep-alive connection): the child's watch thread calls {@link
  * #expireIfOverdue} every {@link ChildRuntime#WATCH_MILLIS}, and ends a read past its deadline by
  * shutting the input down, so the timeout is kept within that much.
+ *
+ * <p>Write deadline: a write that makes no progress for the write timeout fails with {@link
+ * SocketTimeoutException}. Progress is the peer acknowledging bytes ({@code tcpi_bytes_acked} of
+ * {@code TCP_INFO}), so a client that reads slowly but steadily is never cut, and one that stops
+ * reading (its receive window closes, and nothing more is acknowledged) is cut once the timeout
+ * passed since the last acknowledgement. A write stays one {@code write} system call: it only
+ * records its start in an atomic; the watch thread samples the acknowledged count of a write that
+ * has been blocked for a while and, past the deadline, shuts the socket's output down, which ends
+ * the blocked write (the job gets the timeout, and the worker is free again). Where the count
+ * cannot be read (streams handed over to the channel, or no descriptor), the deadline counts from
+ * the write's start.
  *
  * <p>Stopping: once the job has answered and the client has sent nothing since, the connection is
  * between requests (an idle keep-alive connection). If the child is stopping there, the next read
@@ -29,7 +41,9 @@ import java.util.function.BooleanSupplier;
 public final class ReadDeadline {
   private final Socket socket;
   private final long timeoutNanos;
+  private final long writeTimeoutNanos;
   private final BooleanSupplier stopping;
+  private final LongSupplier bytesAcked;
   private long deadlineNanos;
   private boolean answered;
   private volatile boolean waitingBetweenRequests;
@@ -48,10 +62,40 @@ public final class ReadDeadline {
 
   private static final long EXPIRED = Long.MIN_VALUE;
 
+  /** The start of the write in progress (never 0), 0 when none, {@link #EXPIRED} once cut. */
+  private final AtomicLong writing = new AtomicLong();
+
+  /** A write timed out: the output is shut down, later writes time out at once. */
+  private volatile boolean writeTimedOut;
+
+  // The watch thread's own record of the write it looks at (no other thread touches these).
+  private long watchedWrite;
+  private long lastProgressNanos;
+  private long lastAcked = -1;
+
+  /** How long a write must have been blocked before the watch thread samples its progress. */
+  static final long SAMPLE_AFTER_NANOS = 20_000_000L;
+
+  /** Read and write timeouts alike. */
   public ReadDeadline(Socket socket, long timeoutMillis, BooleanSupplier stopping) {
+    this(socket, timeoutMillis, timeoutMillis, stopping, () -> -1);
+  }
+
+  /**
+   * @param bytesAcked the bytes the peer acknowledged so far, or -1 if unknown; called by the watch
+   *     thread only
+   */
+  public ReadDeadline(
+      Socket socket,
+      long readTimeoutMillis,
+      long writeTimeoutMillis,
+      BooleanSupplier stopping,
+      LongSupplier bytesAcked) {
     this.socket = socket;
-    this.timeoutNanos = timeoutMillis * 1_000_000L;
+    this.timeoutNanos = readTimeoutMillis * 1_000_000L;
+    this.writeTimeoutNanos = writeTimeoutMillis * 1_000_000L;
     this.stopping = stopping;
+    this.bytesAcked = bytesAcked;
     restart();
   }
 
@@ -108,10 +152,70 @@ public final class ReadDeadline {
   }
 
   /**
-   * Called by the child's watch thread: if a read is blocked past its deadline, ends it (the read
-   * then throws {@link SocketTimeoutException}).
+   * Called by the child's watch thread: if a read is blocked past its deadline, or a write has made
+   * no progress for the write timeout, ends it (the call then throws {@link
+   * SocketTimeoutException}).
    */
   void expireIfOverdue(long nowNanos) {
+    expireReadIfOverdue(nowNanos);
+    expireWriteIfStuck(nowNanos);
+  }
+
+  private void expireWriteIfStuck(long nowNanos) {
+    long start = writing.get();
+    if (start == 0 || start == EXPIRED) {
+      watchedWrite = 0;
+      return;
+    }
+    if (start != watchedWrite) {
+      watchedWrite = start;
+      lastProgressNanos = start;
+      lastAcked = -1;
+    }
+    if (nowNanos - start < SAMPLE_AFTER_NANOS) {
+      return; // most writes are done long before: no need to look
+    }
+    long acked = bytesAcked.getAsLong();
+    if (acked >= 0) {
+      if (lastAcked >= 0 && acked != lastAcked) {
+        lastProgressNanos = nowNanos;
+      }
+      lastAcked = acked;
+    }
+    if (nowNanos - lastProgressNanos >= writeTimeoutNanos
+        && writing.compareAndSet(start, EXPIRED)) {
+      try {
+        socket.shutdownOutput(); // the blocked write fails (EPIPE); writeDone says why
+      } catch (IOException e) {
+        // already closed
+      }
+    }
+  }
+
+  private void beforeWrite() throws SocketTimeoutException {
+    if (writeTimedOut) {
+      throw writeTimeout();
+    }
+    long now = System.nanoTime();
+    writing.set(now == 0 || now == EXPIRED ? 1 : now); // never the "no write" or "cut" marks
+  }
+
+  /** After every write: a write the watcher cut is a timeout, whatever it returned. */
+  private void writeDone() throws SocketTimeoutException {
+    if (writing.getAndSet(0) == EXPIRED) {
+      writeTimedOut = true;
+      throw writeTimeout();
+    }
+  }
+
+  private SocketTimeoutException writeTimeout() {
+    return new SocketTimeoutException(
+        "write timeout of "
+            + writeTimeoutNanos / 1_000_000
+            + " ms passed without progress: the client does not read");
+  }
+
+  private void expireReadIfOverdue(long nowNanos) {
     long deadline = reading.get();
     if (deadline != 0 && deadline != EXPIRED && nowNanos - deadline >= 0) {
       if (reading.compareAndSet(deadline, EXPIRED)) {
@@ -185,13 +289,23 @@ public final class ReadDeadline {
     return new OutputStream() {
       @Override
       public void write(int b) throws IOException {
-        out.write(b);
+        beforeWrite();
+        try {
+          out.write(b);
+        } finally {
+          writeDone();
+        }
         wrote();
       }
 
       @Override
       public void write(byte[] b, int off, int len) throws IOException {
-        out.write(b, off, len);
+        beforeWrite();
+        try {
+          out.write(b, off, len);
+        } finally {
+          writeDone();
+        }
         wrote();
       }
 

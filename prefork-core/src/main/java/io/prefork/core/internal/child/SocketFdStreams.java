@@ -1,5 +1,7 @@
 package io.prefork.core.internal.child;
 
+import io.prefork.core.internal.os.Libc;
+import io.prefork.core.internal.os.OsException;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -51,6 +53,9 @@ public final class SocketFdStreams {
   /** {@code sun.nio.ch.SelChImpl.getFD()}, or null if this JDK does not let us have it. */
   private static final MethodHandle GET_FD = findGetFd();
 
+  /** {@code sun.nio.ch.SelChImpl.getFDVal()}: the descriptor's number, for {@code TCP_INFO}. */
+  private static final MethodHandle GET_FD_VAL = findGetFdVal();
+
   /** {@link #CLOSED}, {@link #VIA_CHANNEL}, and above them the calls in progress. */
   private final AtomicInteger state = new AtomicInteger();
 
@@ -59,13 +64,15 @@ public final class SocketFdStreams {
   private static final int CALL = 4;
 
   private final SocketChannel channel;
+  private final int fdVal; // -1 if unknown
   private final FileInputStream in;
   private final FileOutputStream out;
   private volatile InputStream channelIn;
   private volatile OutputStream channelOut;
 
-  private SocketFdStreams(SocketChannel channel, FileDescriptor fd) {
+  private SocketFdStreams(SocketChannel channel, FileDescriptor fd, int fdVal) {
     this.channel = channel;
+    this.fdVal = fdVal;
     this.in = new FileInputStream(fd);
     this.out = new FileOutputStream(fd);
   }
@@ -92,7 +99,69 @@ public final class SocketFdStreams {
     } catch (Throwable e) {
       throw new AssertionError("getFD() declares no checked exception", e);
     }
-    return fd == null || !fd.valid() ? null : new SocketFdStreams(channel, fd);
+    return fd == null || !fd.valid() ? null : new SocketFdStreams(channel, fd, fdVal(channel));
+  }
+
+  private static int fdVal(SocketChannel channel) {
+    if (GET_FD_VAL == null) {
+      return -1;
+    }
+    try {
+      return (int) GET_FD_VAL.invokeExact(channel);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new AssertionError("getFDVal() declares no checked exception", e);
+    }
+  }
+
+  private static MethodHandle findGetFdVal() {
+    try {
+      Class<?> selectable = Class.forName("sun.nio.ch.SelChImpl");
+      return MethodHandles.lookup()
+          .findVirtual(selectable, "getFDVal", MethodType.methodType(int.class))
+          .asType(MethodType.methodType(int.class, SocketChannel.class));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Offset of {@code tcpi_bytes_acked} (u64) in Linux's {@code struct tcp_info}. */
+  private static final int TCPI_BYTES_ACKED = 120;
+
+  /**
+   * The bytes the peer has acknowledged ({@code TCP_INFO}), or -1 if unknown: the streams were
+   * handed over to the channel or closed, or the kernel does not say. For the watch thread, which
+   * tells a write that is slow from one that is stuck. The descriptor is held (as by a read or
+   * write) while the kernel is asked, so its number cannot be reused meanwhile.
+   */
+  long bytesAcked() {
+    if (fdVal < 0) {
+      return -1;
+    }
+    try {
+      if (!enter()) {
+        return -1;
+      }
+    } catch (SocketException closed) {
+      return -1;
+    }
+    try {
+      byte[] info = new byte[TCPI_BYTES_ACKED + 8];
+      int n = Libc.getsockopt(fdVal, Libc.IPPROTO_TCP, Libc.TCP_INFO, info, "TCP_INFO");
+      if (n < info.length) {
+        return -1; // a kernel before 4.1
+      }
+      long acked = 0;
+      for (int i = 7; i >= 0; i--) {
+        acked = acked << 8 | (info[TCPI_BYTES_ACKED + i] & 0xff);
+      }
+      return acked;
+    } catch (OsException e) {
+      return -1;
+    } finally {
+      leave();
+    }
   }
 
   private static MethodHandle findGetFd() {

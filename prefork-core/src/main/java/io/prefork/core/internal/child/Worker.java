@@ -21,6 +21,7 @@ public final class Worker implements Runnable {
   private final WorkerSlot slot;
   private final ChildJob job;
   private final long readTimeoutMillis;
+  private final long writeTimeoutMillis;
   private volatile boolean done;
   private volatile AcceptedConnection current;
 
@@ -29,12 +30,14 @@ public final class Worker implements Runnable {
       ServerSocketChannel server,
       WorkerSlot slot,
       ChildJob job,
-      long readTimeoutMillis) {
+      long readTimeoutMillis,
+      long writeTimeoutMillis) {
     this.child = child;
     this.server = server;
     this.slot = slot;
     this.job = job;
     this.readTimeoutMillis = readTimeoutMillis;
+    this.writeTimeoutMillis = writeTimeoutMillis;
   }
 
   WorkerSlot slot() {
@@ -73,11 +76,10 @@ public final class Worker implements Runnable {
     } finally {
       slot.markExiting(System.currentTimeMillis());
       done = true;
-      child.workerDone();
     }
   }
 
-  /** From the child's watch thread: ends this worker's read if it is blocked past its deadline. */
+  /** From the child's watch thread: ends this worker's read or write past its deadline. */
   void expireIfOverdue(long nowNanos) {
     AcceptedConnection c = current;
     if (c != null) {
@@ -95,7 +97,7 @@ public final class Worker implements Runnable {
 
   private void serve(SocketChannel channel) {
     AcceptedConnection connection =
-        new AcceptedConnection(channel, readTimeoutMillis, child::stopping);
+        new AcceptedConnection(channel, readTimeoutMillis, writeTimeoutMillis, child::stopping);
     current = connection;
     try (connection) {
       job.handle(connection);

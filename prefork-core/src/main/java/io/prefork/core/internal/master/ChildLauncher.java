@@ -133,7 +133,8 @@ public final class ChildLauncher {
                 generation,
                 ProcessHandle.current().pid(),
                 config.readTimeout().toMillis(),
-                config.jobClassName())
+                config.jobClassName(),
+                config.writeTimeout().toMillis())
             .toList());
     return cmd;
   }

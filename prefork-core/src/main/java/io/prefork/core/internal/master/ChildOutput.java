@@ -1,7 +1,7 @@
 package io.prefork.core.internal.master;
 
-import io.prefork.core.PreforkException;
 import io.prefork.core.internal.os.Libc;
+import io.prefork.core.internal.os.OsException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -85,23 +85,19 @@ public final class ChildOutput implements AutoCloseable {
 
   /** Makes the pipe for a child about to be spawned: {read end, write end}, both close-on-exec. */
   int[] newPipe() {
-    int[] fds = new int[2];
-    if (Libc.calls().pipe2(fds, Libc.O_CLOEXEC) != 0) {
-      throw new PreforkException("pipe2 failed: " + Libc.describe(Libc.errno()));
-    }
-    return fds;
+    return Libc.pipe2(Libc.O_CLOEXEC);
   }
 
   /** The child was spawned with the pipe's write end as stdout and stderr: read its output. */
   void attach(int[] pipe, int childIndex, int pid) {
-    Libc.calls().close(pipe[1]); // the child has its copy; EOF comes when the child is gone
+    Libc.close(pipe[1]); // the child has its copy; EOF comes when the child is gone
     sources.put(pipe[0], new Source(pipe[0], tag(childIndex, pid), childIndex, pid));
   }
 
   /** The spawn failed: close both ends. */
   void abandon(int[] pipe) {
-    Libc.calls().close(pipe[0]);
-    Libc.calls().close(pipe[1]);
+    Libc.close(pipe[0]);
+    Libc.close(pipe[1]);
   }
 
   /** Where a child's output goes, in words, for log lines such as the watchdog's. */
@@ -138,7 +134,14 @@ public final class ChildOutput implements AutoCloseable {
         pollfds[i * 8 + 4] = (byte) Libc.POLLIN;
       }
       // Short while closing: the master waits for this thread before it exits.
-      int n = Libc.calls().poll(pollfds, polled.length, closing ? 5 : 100);
+      int n;
+      try {
+        n = Libc.poll(pollfds, polled.length, closing ? 5 : 100);
+      } catch (OsException e) {
+        log.warn("reading the children's output: {}", e.getMessage()); // not expected: EBADF
+        idle(50);
+        continue;
+      }
       if (n <= 0) {
         continue;
       }
@@ -148,7 +151,12 @@ public final class ChildOutput implements AutoCloseable {
           continue;
         }
         Source s = polled[i];
-        long got = Libc.calls().read(s.fd, buf, buf.length);
+        long got;
+        try {
+          got = Libc.read(s.fd, buf);
+        } catch (OsException e) {
+          got = -1;
+        }
         if (got > 0) {
           consume(s, buf, (int) got);
         } else {
@@ -161,7 +169,7 @@ public final class ChildOutput implements AutoCloseable {
             finished.notifyAll();
           }
           sources.remove(s.fd);
-          Libc.calls().close(s.fd);
+          Libc.close(s.fd);
         }
       }
     }

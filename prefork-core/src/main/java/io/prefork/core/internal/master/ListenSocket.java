@@ -2,11 +2,11 @@ package io.prefork.core.internal.master;
 
 import io.prefork.core.PreforkException;
 import io.prefork.core.internal.os.Libc;
+import io.prefork.core.internal.os.OsException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import jnr.constants.platform.Errno;
 
 /**
  * The master's listening TCP socket, made with libc calls so the master knows its descriptor
@@ -32,37 +32,27 @@ public final class ListenSocket implements AutoCloseable {
    * @throws PreforkException naming the address and port, and what to do, when it fails
    */
   static ListenSocket bind(InetAddress address, int port, int backlog) {
-    Libc.Calls c = Libc.calls();
     boolean v6 = address instanceof Inet6Address;
-    int fd = c.socket(v6 ? Libc.AF_INET6 : Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      throw new PreforkException("socket() failed: " + Libc.describe(Libc.errno()));
-    }
-    fd = aboveStdio(fd);
+    int fd =
+        aboveStdio(
+            Libc.socket(
+                v6 ? Libc.AF_INET6 : Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0));
     try {
       // Restarting the server must not wait for old connections in TIME_WAIT.
-      if (c.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, new int[] {1}, 4) != 0) {
-        throw new PreforkException(
-            "setsockopt(SO_REUSEADDR) failed: " + Libc.describe(Libc.errno()));
+      Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1, "SO_REUSEADDR");
+      try {
+        Libc.bind(fd, encode(address, port));
+      } catch (OsException e) {
+        throw new PreforkException(bindAdvice(address, port, e), e);
       }
-      byte[] sa = encode(address, port);
-      if (c.bind(fd, sa, sa.length) != 0) {
-        int errno = Libc.errno();
-        throw new PreforkException(bindAdvice(address, port, errno));
+      try {
+        Libc.listen(fd, backlog);
+      } catch (OsException e) {
+        throw new PreforkException(where(address, port) + ": " + e.getMessage(), e);
       }
-      if (c.listen(fd, backlog) != 0) {
-        throw new PreforkException(
-            "listen(backlog "
-                + backlog
-                + ") on "
-                + where(address, port)
-                + " failed: "
-                + Libc.describe(Libc.errno()));
-      }
-      ListenSocket socket = new ListenSocket(fd, address, localPort(fd));
-      return socket;
+      return new ListenSocket(fd, address, decodePort(Libc.getsockname(fd)));
     } catch (RuntimeException e) {
-      c.close(fd);
+      Libc.close(fd);
       throw e;
     }
   }
@@ -72,28 +62,29 @@ public final class ListenSocket implements AutoCloseable {
    * socket in the listening state.
    */
   static ListenSocket adopt(int fd) {
-    Libc.Calls c = Libc.calls();
-    int[] len = {4};
     byte[] value = new byte[4];
-    if (c.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_ACCEPTCONN, value, len) != 0
-        || littleEndianInt(value, 0) != 1) {
+    boolean listening;
+    try {
+      listening =
+          Libc.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_ACCEPTCONN, value, "SO_ACCEPTCONN") == 4
+              && littleEndianInt(value, 0) == 1;
+    } catch (OsException e) {
+      listening = false; // ENOTSOCK, EBADF
+    }
+    if (!listening) {
       throw new PreforkException(
           "inherited file descriptor "
               + fd
               + " is not a listening socket: check the .socket unit (ListenStream=)");
     }
-    byte[] sa = new byte[28];
-    int[] saLen = {sa.length};
-    if (c.getsockname(fd, sa, saLen) != 0) {
-      throw new PreforkException("getsockname(" + fd + ") failed: " + Libc.describe(Libc.errno()));
-    }
+    byte[] sa = Libc.getsockname(fd);
     InetAddress address = decodeAddress(sa);
     if (address == null) {
       throw new PreforkException(
           "inherited file descriptor " + fd + " is not a TCP/IP socket (a unix socket?)");
     }
     // Keep it away from programs the application starts; children get it through dup2.
-    c.fcntl(fd, Libc.F_SETFD, Libc.FD_CLOEXEC);
+    Libc.fcntl(fd, Libc.F_SETFD, Libc.FD_CLOEXEC);
     return new ListenSocket(fd, address, decodePort(sa));
   }
 
@@ -105,13 +96,11 @@ public final class ListenSocket implements AutoCloseable {
     if (fd > 2) {
       return fd;
     }
-    int moved = Libc.calls().fcntl(fd, Libc.F_DUPFD_CLOEXEC, 3);
-    int errno = Libc.errno();
-    Libc.calls().close(fd);
-    if (moved < 0) {
-      throw new PreforkException("fcntl(F_DUPFD_CLOEXEC) failed: " + Libc.describe(errno));
+    try {
+      return Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, 3);
+    } finally {
+      Libc.close(fd);
     }
-    return moved;
   }
 
   int fd() {
@@ -138,7 +127,7 @@ public final class ListenSocket implements AutoCloseable {
     int[] len = {info.length};
     if (Libc.calls().getsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_INFO, info, len) != 0
         || len[0] < 32) {
-      return null;
+      return null; // read every tick: a failure here is not worth an exception
     }
     return new int[] {littleEndianInt(info, 24), littleEndianInt(info, 28)};
   }
@@ -147,7 +136,7 @@ public final class ListenSocket implements AutoCloseable {
   public synchronized void close() {
     if (!closed) {
       closed = true;
-      Libc.calls().close(fd);
+      Libc.close(fd);
     }
   }
 
@@ -161,40 +150,30 @@ public final class ListenSocket implements AutoCloseable {
     return (address instanceof Inet6Address ? "[" + host + "]" : host) + ":" + port;
   }
 
-  private static String bindAdvice(InetAddress address, int port, int errno) {
+  private static String bindAdvice(InetAddress address, int port, OsException e) {
     String where = where(address, port);
-    if (Libc.is(errno, Errno.EADDRINUSE)) {
-      return "port "
-          + port
-          + " on "
-          + address.getHostAddress()
-          + " is already in use (EADDRINUSE): stop the program that listens there (ss -ltnp"
-          + " 'sport = :"
-          + port
-          + "') or choose another port";
-    }
-    if (Libc.is(errno, Errno.EACCES)) {
-      return "binding "
-          + where
-          + " is not permitted (EACCES): ports below 1024 need root or CAP_NET_BIND_SERVICE;"
-          + " choose a port of 1024 or more";
-    }
-    if (Libc.is(errno, Errno.EADDRNOTAVAIL)) {
-      return "address "
-          + address.getHostAddress()
-          + " is not an address of this host (EADDRNOTAVAIL): bind 0.0.0.0, 127.0.0.1 or one of"
-          + " this host's addresses";
-    }
-    return "bind(" + where + ") failed: " + Libc.describe(errno);
-  }
-
-  private static int localPort(int fd) {
-    byte[] sa = new byte[28];
-    int[] len = {sa.length};
-    if (Libc.calls().getsockname(fd, sa, len) != 0) {
-      throw new PreforkException("getsockname failed: " + Libc.describe(Libc.errno()));
-    }
-    return decodePort(sa);
+    return switch (e.errno()) {
+      case Libc.EADDRINUSE ->
+          "port "
+              + port
+              + " on "
+              + address.getHostAddress()
+              + " is already in use (EADDRINUSE): stop the program that listens there (ss -ltnp"
+              + " 'sport = :"
+              + port
+              + "') or choose another port";
+      case Libc.EACCES ->
+          "binding "
+              + where
+              + " is not permitted (EACCES): ports below 1024 need root or CAP_NET_BIND_SERVICE;"
+              + " choose a port of 1024 or more";
+      case Libc.EADDRNOTAVAIL ->
+          "address "
+              + address.getHostAddress()
+              + " is not an address of this host (EADDRNOTAVAIL): bind 0.0.0.0, 127.0.0.1 or one of"
+              + " this host's addresses";
+      default -> where + ": " + e.getMessage();
+    };
   }
 
   /** struct sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes). */

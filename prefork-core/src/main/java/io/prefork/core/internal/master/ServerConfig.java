@@ -37,7 +37,8 @@ public record ServerConfig(
     boolean jmx,
     Duration childIdleTimeout,
     String childJvmPreset,
-    long childHeapBytes) {
+    long childHeapBytes,
+    Duration writeTimeout) {
 
   public ServerConfig {
     childJvmOptions = List.copyOf(childJvmOptions);

@@ -4,6 +4,7 @@ import io.prefork.core.internal.ops.SystemdNotifier;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +16,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Java cannot unset variables in its own environment, so the variables stay visible in the
  * master; children never see them ({@link ChildLauncher} leaves out {@link #SYSTEMD_ENVIRONMENT}).
+ * For the same reason a second server in the same JVM would find them too: only the first server
+ * adopts fd 3, once for the JVM's life (when it stops it closes fd 3, whose number may then be
+ * another file's); any other binds as configured.
  */
 public final class SocketActivation {
   /** The first descriptor systemd passes. */
@@ -22,20 +26,42 @@ public final class SocketActivation {
 
   /** systemd's variables meant for the master alone, never passed on to children. */
   public static final Set<String> SYSTEMD_ENVIRONMENT =
-      Set.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", SystemdNotifier.ENVIRONMENT);
+      Set.of(
+          "LISTEN_PID",
+          "LISTEN_FDS",
+          "LISTEN_FDNAMES",
+          SystemdNotifier.ENVIRONMENT,
+          SystemdNotifier.WATCHDOG_USEC,
+          SystemdNotifier.WATCHDOG_PID);
 
   private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
+
+  /** A server of this JVM adopted systemd's socket (or is adopting it). */
+  private static final AtomicBoolean adopted = new AtomicBoolean();
 
   private SocketActivation() {}
 
   /** The master's listening socket: the one systemd passed, or a newly bound one. */
   static ListenSocket open(ServerConfig config) {
     OptionalInt inherited = inheritedFd(System.getenv(), ProcessHandle.current().pid());
+    if (inherited.isPresent() && !adopted.compareAndSet(false, true)) {
+      log.info(
+          "systemd's socket (fd {}) belongs to the first server of this JVM: this one binds {}",
+          inherited.getAsInt(),
+          ListenSocket.where(config.bindAddress(), config.port()));
+      inherited = OptionalInt.empty();
+    }
     if (inherited.isEmpty()) {
       return ListenSocket.bind(config.bindAddress(), config.port(), config.backlog());
     }
     int fd = inherited.getAsInt();
-    ListenSocket socket = ListenSocket.adopt(fd);
+    ListenSocket socket;
+    try {
+      socket = ListenSocket.adopt(fd);
+    } catch (RuntimeException e) {
+      adopted.set(false); // fd 3 was not taken: a corrected retry may adopt it
+      throw e;
+    }
     log.info("listening on inherited fd {} (systemd socket activation): {}", fd, socket);
     if (config.port() != 0 && config.port() != socket.port()) {
       log.info(

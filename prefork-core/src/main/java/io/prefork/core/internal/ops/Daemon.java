@@ -2,7 +2,7 @@ package io.prefork.core.internal.ops;
 
 import io.prefork.core.PreforkException;
 import io.prefork.core.internal.os.Libc;
-import io.prefork.core.internal.os.Posix;
+import io.prefork.core.internal.os.OsException;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import jnr.constants.platform.OpenFlags;
 
 /**
  * Daemon mode without fork: the launching JVM starts its own command line again as the daemon,
@@ -86,13 +85,8 @@ public final class Daemon {
 
   /** In the daemon, before anything else: a new session, and no hold on the launch directory. */
   public static void detach() {
-    var posix = Posix.get();
-    if (posix.setsid() < 0) {
-      throw new PreforkException("setsid failed: " + Libc.describe(posix.errno()));
-    }
-    if (posix.chdir("/") != 0) {
-      throw new PreforkException("chdir(/) failed: " + Libc.describe(posix.errno()));
-    }
+    Libc.setsid();
+    Libc.chdir("/");
   }
 
   /** In the daemon, once ready: tell the launcher, then move stdout and stderr to the log. */
@@ -100,22 +94,19 @@ public final class Daemon {
     System.out.println(READY + summary);
     System.out.flush();
     System.err.flush();
-    var posix = Posix.get();
     String target = logFile == null ? "/dev/null" : logFile.toString();
-    int fd =
-        posix.open(
-            target,
-            OpenFlags.O_WRONLY.intValue()
-                | OpenFlags.O_CREAT.intValue()
-                | OpenFlags.O_APPEND.intValue(),
-            0640);
-    if (fd < 0) {
-      throw new PreforkException(
-          "cannot open log file " + target + ": " + Libc.describe(posix.errno()));
+    int fd;
+    try {
+      fd = Libc.open(target, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND | Libc.O_CLOEXEC, 0640);
+    } catch (OsException e) {
+      throw new PreforkException("cannot open log file " + target + ": " + e.getMessage(), e);
     }
-    posix.dup2(fd, 1);
-    posix.dup2(fd, 2);
-    posix.close(fd);
+    try {
+      Libc.dup2(fd, 1); // dup2 clears close-on-exec on 1 and 2
+      Libc.dup2(fd, 2);
+    } finally {
+      Libc.close(fd);
+    }
   }
 
   /**

@@ -3,12 +3,10 @@ package io.prefork.core.internal.ops;
 import io.prefork.core.internal.master.ServerEvents;
 import io.prefork.core.internal.master.ServerView;
 import io.prefork.core.internal.os.Libc;
+import io.prefork.core.internal.os.OsException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import jnr.unixsocket.UnixDatagramChannel;
-import jnr.unixsocket.UnixSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,11 +24,16 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code RELOADING=1} with {@code MONOTONIC_USEC=} when a restart begins, {@code READY=1}
  *       when it completes or is aborted (systemd's reload protocol; systemd before 253 ignores
  *       MONOTONIC_USEC);
- *   <li>{@code STOPPING=1} on wait-down and force-down.
+ *   <li>{@code STOPPING=1} on wait-down and force-down;
+ *   <li>{@code WATCHDOG=1} every half of {@code WATCHDOG_USEC} when systemd set it for this process
+ *       ({@code WatchdogSec=} in the unit; {@code WATCHDOG_PID}, if set, must be this process),
+ *       sent from the master's loop at its tick: a supervising thread that hangs stops the pings,
+ *       and systemd then kills and restarts the service.
  * </ul>
  *
- * <p>The socket is non-blocking: a notification systemd cannot take is lost, never waited for.
- * Failures are logged once at WARN (then at DEBUG) and never reach the master.
+ * <p>The socket ({@code socket(AF_UNIX, SOCK_DGRAM)} and {@code sendto}, through {@link Libc}) is
+ * non-blocking: a notification systemd cannot take is lost, never waited for. Failures are logged
+ * once at WARN (then at DEBUG) and never reach the master.
  */
 public final class SystemdNotifier implements ServerEvents {
   /** The environment variable systemd sets for {@code Type=notify} services. */
@@ -39,26 +42,43 @@ public final class SystemdNotifier implements ServerEvents {
   /** The shortest interval between two STATUS= updates. */
   static final long STATUS_INTERVAL_NANOS = 1_000_000_000L;
 
-  /** sizeof(sun_path) on Linux. */
-  private static final int MAX_ADDRESS_BYTES = 108;
+  /** systemd's watchdog variables: the interval in µs, and the process it is meant for. */
+  public static final String WATCHDOG_USEC = "WATCHDOG_USEC";
+
+  public static final String WATCHDOG_PID = "WATCHDOG_PID";
 
   private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
 
   private final String target;
   private final boolean daemon;
   private final long pid;
-  private final String address; // for jnr-unixsocket: a path, or NUL + name for an abstract one
-  private UnixDatagramChannel channel;
+  private final byte[] address; // struct sockaddr_un, or null if the target is not one
+  private int fd = -1;
   private boolean warned;
   private String phase = "";
   private String lastStatus;
   private long lastStatusNanos;
 
+  /** Half of systemd's watchdog interval, or 0 when there is no watchdog. */
+  private final long watchdogNanos;
+
+  private long lastWatchdogNanos;
+  private boolean watchdogSent;
+
+  /** A notifier without the watchdog. */
   public SystemdNotifier(String target, boolean daemon, long pid) {
+    this(target, daemon, pid, 0);
+  }
+
+  /**
+   * @param watchdogUsec systemd's {@code WATCHDOG_USEC}, or 0 for no watchdog
+   */
+  public SystemdNotifier(String target, boolean daemon, long pid, long watchdogUsec) {
     this.target = target;
     this.daemon = daemon;
     this.pid = pid;
-    this.address = address(target);
+    this.address = Libc.unixAddress(target);
+    this.watchdogNanos = watchdogUsec > 0 ? Math.max(1, watchdogUsec / 2) * 1_000 : 0;
   }
 
   /**
@@ -70,28 +90,56 @@ public final class SystemdNotifier implements ServerEvents {
     if (target == null || target.isEmpty()) {
       return null;
     }
+    long pid = ProcessHandle.current().pid();
+    long watchdogUsec = watchdogUsec(environment, pid);
     log.info(
-        "systemd notification on: {}={}{}",
+        "systemd notification on: {}={}{}{}",
         ENVIRONMENT,
         target,
-        daemon ? " (daemon mode: the unit needs NotifyAccess=all)" : "");
-    return new SystemdNotifier(target, daemon, ProcessHandle.current().pid());
+        daemon ? " (daemon mode: the unit needs NotifyAccess=all)" : "",
+        watchdogUsec > 0
+            ? "; watchdog: WATCHDOG=1 every "
+                + watchdogUsec / 2_000
+                + " ms (WATCHDOG_USEC="
+                + watchdogUsec
+                + ")"
+            : "");
+    return new SystemdNotifier(target, daemon, pid, watchdogUsec);
   }
 
   /**
-   * The address as jnr-unixsocket takes it, or null if it is not one this notifier can reach (it
-   * warns when it would send).
+   * {@code WATCHDOG_USEC} if systemd meant it for this process (sd_watchdog_enabled(3): {@code
+   * WATCHDOG_PID}, when set, must be this pid), else 0.
    */
-  private static String address(String target) {
-    if (!target.startsWith("/") && !target.startsWith("@")) {
-      return null; // e.g. systemd 253's vsock: addresses
+  public static long watchdogUsec(Map<String, String> environment, long pid) {
+    String usec = environment.get(WATCHDOG_USEC);
+    if (usec == null || usec.isBlank()) {
+      return 0;
     }
-    // jnr-unixsocket sizes the address by characters: only ASCII has one byte per character.
-    if (!StandardCharsets.US_ASCII.newEncoder().canEncode(target)
-        || target.length() > MAX_ADDRESS_BYTES - 1) {
-      return null;
+    String forPid = environment.get(WATCHDOG_PID);
+    try {
+      long value = Long.parseLong(usec.trim());
+      if (forPid != null && !forPid.isBlank() && Long.parseLong(forPid.trim()) != pid) {
+        log.info(
+            "{}={} is meant for pid {}, not this process: no watchdog",
+            WATCHDOG_USEC,
+            usec,
+            forPid);
+        return 0;
+      }
+      if (value <= 0) {
+        return 0;
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      log.warn(
+          "ignoring malformed {}={} {}={}: no watchdog pings",
+          WATCHDOG_USEC,
+          usec,
+          WATCHDOG_PID,
+          forPid);
+      return 0;
     }
-    return target.startsWith("@") ? "\0" + target.substring(1) : target;
   }
 
   @Override
@@ -103,6 +151,14 @@ public final class SystemdNotifier implements ServerEvents {
 
   @Override
   public void tick(ServerView view) {
+    if (watchdogNanos > 0) {
+      long now = System.nanoTime();
+      if (!watchdogSent || now - lastWatchdogNanos >= watchdogNanos) {
+        watchdogSent = true;
+        lastWatchdogNanos = now;
+        send("WATCHDOG=1"); // the master's loop ticks: it is alive
+      }
+    }
     if (lastStatus == null || System.nanoTime() - lastStatusNanos < STATUS_INTERVAL_NANOS) {
       return; // before READY=1, or within a second of the last STATUS=
     }
@@ -133,14 +189,9 @@ public final class SystemdNotifier implements ServerEvents {
 
   @Override
   public void stopped() {
-    UnixDatagramChannel c = channel;
-    channel = null;
-    if (c != null) {
-      try {
-        c.close();
-      } catch (IOException | RuntimeException e) {
-        log.debug("closing the systemd notification socket failed", e);
-      }
+    if (fd >= 0) {
+      Libc.close(fd);
+      fd = -1;
     }
   }
 
@@ -173,17 +224,15 @@ public final class SystemdNotifier implements ServerEvents {
       if (address == null) {
         throw new IOException(
             "not an AF_UNIX address this server can use (an absolute path or @name of at most "
-                + (MAX_ADDRESS_BYTES - 1)
-                + " ASCII characters)");
+                + (Libc.SUN_PATH_BYTES - 1)
+                + " bytes)");
       }
-      if (channel == null) {
-        UnixDatagramChannel c = UnixDatagramChannel.open();
-        c.configureBlocking(false); // never wait for systemd: a full queue loses the message
-        Libc.calls().fcntl(c.getFD(), Libc.F_SETFD, Libc.FD_CLOEXEC);
-        channel = c;
+      if (fd < 0) {
+        // Non-blocking: never wait for systemd, a full queue loses the message.
+        fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
       }
       byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
-      int sent = channel.send(ByteBuffer.wrap(bytes), new UnixSocketAddress(address));
+      long sent = Libc.sendto(fd, bytes, Libc.MSG_NOSIGNAL, address, target);
       if (sent != bytes.length) {
         throw new IOException("sent " + sent + " of " + bytes.length + " bytes");
       }
@@ -197,7 +246,7 @@ public final class SystemdNotifier implements ServerEvents {
             ENVIRONMENT,
             target,
             message.replace('\n', ' '),
-            e.toString());
+            e instanceof OsException ? e.getMessage() : e.toString());
       } else {
         log.debug("cannot notify systemd ({}): {}", message.replace('\n', ' '), e.toString());
       }

@@ -1,9 +1,12 @@
 package io.prefork.core.internal.os;
 
-import jnr.posix.POSIX;
-import jnr.posix.POSIXFactory;
-
-/** jnr-posix, loaded once, in the master only (children never touch it: it is slow to load). */
+/**
+ * The process calls the master makes on its children, with the signatures jnr-posix gave them (the
+ * master's supervision code calls these), on prefork's one binding ({@link Libc}). They return what
+ * the system call returns and never throw: {@code -1} means failure, as in C, since the master
+ * decides per call what a failure means (ECHILD from {@code waitpid} is a child someone else
+ * reaped; a signal to a child that is already a zombie is harmless).
+ */
 public final class Posix {
   static final int SIGHUP = 1;
   static final int SIGINT = 2;
@@ -14,33 +17,33 @@ public final class Posix {
 
   private Posix() {}
 
-  private static final class Holder {
-    static final POSIX POSIX = POSIXFactory.getNativePOSIX();
-  }
-
-  public static POSIX get() {
-    return Holder.POSIX;
-  }
-
   /**
-   * Sends a signal to a child this master spawned.
+   * kill(2).
    *
-   * @return 0, or -1 if the process is gone (ESRCH) or not ours
+   * @return 0, or -1 if the signal could not be sent
    */
   public static int kill(int pid, int signal) {
-    return get().kill(pid, signal);
+    return Libc.calls().kill(pid, signal);
   }
 
   /**
-   * {@code waitpid(pid, &status, flags)}: 0 while the child runs, its pid once reaped, -1 on error
-   * (ECHILD: someone else reaped it).
+   * waitpid(2), retried when a signal interrupts it.
+   *
+   * @param status receives the wait status in {@code status[0]}
+   * @return the pid reaped, 0 with {@link #WNOHANG} while the child runs, -1 on error (ECHILD: not
+   *     a child of this process, or already reaped)
    */
   public static int waitpid(int pid, int[] status, int flags) {
-    return get().waitpid(pid, status, flags);
+    while (true) {
+      int r = Libc.calls().waitpid(pid, status, flags);
+      if (r >= 0 || Libc.errno() != Libc.EINTR) {
+        return r;
+      }
+    }
   }
 
-  /** {@return this process's effective uid} */
+  /** {@return this process's effective user id} */
   public static int geteuid() {
-    return get().geteuid();
+    return Libc.geteuid();
   }
 }

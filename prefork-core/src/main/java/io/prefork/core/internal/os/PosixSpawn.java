@@ -7,16 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
 import jnr.ffi.byref.IntByReference;
 
 /**
- * {@code posix_spawnp} through jnr-ffi, with glibc's {@code
+ * {@code posix_spawnp} (through {@link Libc}), with glibc's {@code
  * posix_spawn_file_actions_addclosefrom_np}: the child closes every descriptor from 3 up as one
  * step of the spawn itself. Listing {@code /proc/self/fd} first and closing each one is racy: a
  * socket another thread of the master opens between the listing and the spawn (the JDK opens
@@ -24,36 +21,6 @@ import jnr.ffi.byref.IntByReference;
  * lives. The listing remains as the fallback for a glibc older than 2.34.
  */
 public final class PosixSpawn {
-  /** Public only so jnr-ffi's generated stub can implement it; one line per C function. */
-  public interface Calls {
-    int posix_spawnp(
-        @Out IntByReference pid,
-        @In CharSequence file,
-        Pointer fileActions,
-        Pointer attributes,
-        @In CharSequence[] argv,
-        @In CharSequence[] envp);
-
-    int posix_spawn_file_actions_init(Pointer fileActions);
-
-    int posix_spawn_file_actions_destroy(Pointer fileActions);
-
-    int posix_spawn_file_actions_adddup2(Pointer fileActions, int fd, int newFd);
-
-    int posix_spawn_file_actions_addclose(Pointer fileActions, int fd);
-
-    /** glibc 2.34 and later. */
-    int posix_spawn_file_actions_addclosefrom_np(Pointer fileActions, int from);
-
-    int posix_spawnattr_init(Pointer attributes);
-
-    int posix_spawnattr_destroy(Pointer attributes);
-
-    int posix_spawnattr_setflags(Pointer attributes, short flags);
-
-    int posix_spawnattr_setsigmask(Pointer attributes, Pointer sigset);
-  }
-
   /** Generous upper bounds of glibc's x86-64 structs (80, 336 and 128 bytes). */
   private static final int FILE_ACTIONS_SIZE = 256;
 
@@ -62,9 +29,7 @@ public final class PosixSpawn {
   private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
 
   private static final class Holder {
-    static final Calls CALLS = LibraryLoader.create(Calls.class).load("c");
-    static final Runtime RUNTIME = Runtime.getRuntime(CALLS);
-    static final boolean CLOSEFROM = closeFromAvailable(CALLS, RUNTIME);
+    static final boolean CLOSEFROM = closeFromAvailable(Libc.calls(), Libc.runtime());
   }
 
   private PosixSpawn() {}
@@ -77,10 +42,10 @@ public final class PosixSpawn {
    * @throws PreforkException naming the error when the spawn fails
    */
   public static int spawn(List<String> argv, List<String> environment, int[] from, int[] to) {
-    Calls c = Holder.CALLS;
-    Pointer actions = Memory.allocateDirect(Holder.RUNTIME, FILE_ACTIONS_SIZE, true);
-    Pointer attributes = Memory.allocateDirect(Holder.RUNTIME, ATTRIBUTES_SIZE, true);
-    Pointer emptySet = Memory.allocateDirect(Holder.RUNTIME, SIGSET_SIZE, true);
+    Libc.Calls c = Libc.calls();
+    Pointer actions = Memory.allocateDirect(Libc.runtime(), FILE_ACTIONS_SIZE, true);
+    Pointer attributes = Memory.allocateDirect(Libc.runtime(), ATTRIBUTES_SIZE, true);
+    Pointer emptySet = Memory.allocateDirect(Libc.runtime(), SIGSET_SIZE, true);
     check("posix_spawn_file_actions_init", c.posix_spawn_file_actions_init(actions));
     try {
       check("posix_spawnattr_init", c.posix_spawnattr_init(attributes));
@@ -105,8 +70,7 @@ public final class PosixSpawn {
                 argv.toArray(new CharSequence[0]),
                 environment.toArray(new CharSequence[0]));
         if (error != 0) {
-          throw new PreforkException(
-              "posix_spawnp(" + argv.get(0) + ") failed: " + Libc.describe(error));
+          throw Libc.failure("posix_spawnp(" + argv.get(0) + ")", error);
         }
         return pid.intValue();
       } finally {
@@ -117,7 +81,7 @@ public final class PosixSpawn {
     }
   }
 
-  private static void closeTheRest(Calls c, Pointer actions) {
+  private static void closeTheRest(Libc.Calls c, Pointer actions) {
     if (Holder.CLOSEFROM) {
       check(
           "posix_spawn_file_actions_addclosefrom_np",
@@ -132,7 +96,7 @@ public final class PosixSpawn {
     }
   }
 
-  private static boolean closeFromAvailable(Calls c, Runtime runtime) {
+  private static boolean closeFromAvailable(Libc.Calls c, Runtime runtime) {
     Pointer probe = Memory.allocateDirect(runtime, FILE_ACTIONS_SIZE, true);
     try {
       c.posix_spawn_file_actions_init(probe);
@@ -160,7 +124,7 @@ public final class PosixSpawn {
 
   private static void check(String call, int error) {
     if (error != 0) {
-      throw new PreforkException(call + " failed: " + Libc.describe(error));
+      throw Libc.failure(call + "()", error);
     }
   }
 }

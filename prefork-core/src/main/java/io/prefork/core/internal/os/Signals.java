@@ -37,22 +37,33 @@ public final class Signals {
    * @throws IllegalArgumentException if this JVM does not let applications handle the signal
    */
   public static boolean handle(String name, Runnable action) {
-    Object handler =
-        Proxy.newProxyInstance(
-            Signals.class.getClassLoader(),
-            new Class<?>[] {HANDLER},
-            (proxy, method, args) ->
-                switch (method.getName()) {
-                  case "handle" -> {
-                    action.run();
-                    yield null;
-                  }
-                  case "hashCode" -> System.identityHashCode(proxy);
-                  case "equals" -> proxy == args[0];
-                  case "toString" -> "prefork handler of SIG" + name;
-                  default -> null;
-                });
-    return install(name, handler) == SIG_IGN;
+    return install(name, handler(name, action)) == SIG_IGN;
+  }
+
+  /**
+   * A handler that runs {@code action}, to install with {@link #install}: an opaque {@code
+   * sun.misc.SignalHandler}.
+   */
+  public static Object handler(String name, Runnable action) {
+    return Proxy.newProxyInstance(
+        Signals.class.getClassLoader(),
+        new Class<?>[] {HANDLER},
+        (proxy, method, args) ->
+            switch (method.getName()) {
+              case "handle" -> {
+                action.run();
+                yield null;
+              }
+              case "hashCode" -> System.identityHashCode(proxy);
+              case "equals" -> proxy == args[0];
+              case "toString" -> "prefork handler of SIG" + name;
+              default -> null;
+            });
+  }
+
+  /** {@return whether {@code handler} is the JVM's "ignore" disposition} */
+  public static boolean isIgnore(Object handler) {
+    return handler == SIG_IGN;
   }
 
   /** Ignores the signal from now on. */
@@ -60,7 +71,14 @@ public final class Signals {
     install(name, SIG_IGN);
   }
 
-  private static Object install(String name, Object handler) {
+  /**
+   * Installs {@code handler} (one from {@link #handler}, or one {@code install} returned) for the
+   * signal.
+   *
+   * @return the handler it replaces, to give back to {@code install} later
+   * @throws IllegalArgumentException if this JVM does not let applications handle the signal
+   */
+  public static Object install(String name, Object handler) {
     try {
       Object signal = SIGNAL.getConstructor(String.class).newInstance(name);
       return HANDLE.invoke(null, signal, handler);

@@ -11,7 +11,8 @@ public record ChildArguments(
     long generation,
     long masterPid,
     long readTimeoutMillis,
-    String jobClassName) {
+    String jobClassName,
+    long writeTimeoutMillis) {
 
   public List<String> toList() {
     return List.of(
@@ -21,14 +22,15 @@ public record ChildArguments(
         Long.toString(generation),
         Long.toString(masterPid),
         Long.toString(readTimeoutMillis),
-        jobClassName);
+        jobClassName,
+        Long.toString(writeTimeoutMillis));
   }
 
   public static ChildArguments parse(String[] args) {
-    if (args.length != 7) {
+    if (args.length != 8) {
       throw new IllegalArgumentException(
-          "expected 7 arguments (shmKey childIndex workers generation masterPid readTimeoutMillis"
-              + " jobClass), got "
+          "expected 8 arguments (shmKey childIndex workers generation masterPid readTimeoutMillis"
+              + " jobClass writeTimeoutMillis), got "
               + args.length
               + ": this class is started by a prefork master, not by hand");
     }
@@ -39,7 +41,8 @@ public record ChildArguments(
         Long.parseLong(args[3]),
         Long.parseLong(args[4]),
         Long.parseLong(args[5]),
-        args[6]);
+        args[6],
+        Long.parseLong(args[7]));
   }
 
   public int firstSlot() {

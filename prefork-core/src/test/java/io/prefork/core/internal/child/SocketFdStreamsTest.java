@@ -130,8 +130,7 @@ class SocketFdStreamsTest {
   @Test
   void closeEndsAReadBlockedInAnotherThread() throws Exception {
     CompletableFuture<Integer> reader = readInAnotherThread(connection.input());
-    awaitCallInProgress();
-    Thread.sleep(50); // most likely in read(2) by now; if not, it starts on a shut socket
+    awaitInSystemCall(READER, READ);
     connection.close();
     assertEquals(-1, reader.get(10, TimeUnit.SECONDS));
     assertFalse(accepted.isOpen());
@@ -140,21 +139,8 @@ class SocketFdStreamsTest {
   @Test
   void closeEndsAWriteBlockedInAnotherThreadWithASocketException() throws Exception {
     OutputStream out = connection.output();
-    CompletableFuture<Void> writer =
-        CompletableFuture.runAsync(
-            () ->
-                io(
-                    () -> {
-                      byte[] chunk = new byte[1 << 20];
-                      for (int i = 0;
-                          i < 256;
-                          i++) { // far more than the socket buffers hold: it blocks
-                        out.write(chunk);
-                      }
-                      return null;
-                    }));
-    awaitCallInProgress();
-    Thread.sleep(200); // the client reads nothing: the buffers fill and the write blocks
+    CompletableFuture<Void> writer = writeInAnotherThread(out, 256 << 20);
+    awaitInSystemCall(WRITER, WRITE); // the client reads nothing: the buffers fill, it blocks
     connection.close();
     ExecutionException failed =
         assertThrows(ExecutionException.class, () -> writer.get(10, TimeUnit.SECONDS));
@@ -196,7 +182,7 @@ class SocketFdStreamsTest {
     SocketChannel channel = connection.channel();
     assertFalse(connection.streamsOnDescriptor());
     CompletableFuture<Integer> reader = readInAnotherThread(in);
-    Thread.sleep(200);
+    awaitInSystemCall(READER, READ, POLL); // the channel's stream: read(2), or poll(2) then read
     channel.close();
     ExecutionException ended =
         assertThrows(ExecutionException.class, () -> reader.get(10, TimeUnit.SECONDS));
@@ -217,6 +203,157 @@ class SocketFdStreamsTest {
     assertFalse(connection.streamsOnDescriptor());
   }
 
+  @Test
+  void aWriteTheClientNeverReadsTimesOutAndFreesTheWriter() throws Exception {
+    AcceptedConnection timed = new AcceptedConnection(accepted, 10_000, 300, () -> false);
+    CompletableFuture<Void> writer = writeInAnotherThread(timed.output(), 256 << 20);
+    awaitInSystemCall(WRITER, WRITE);
+    long blockedAt = System.nanoTime();
+    try (Watcher watch = new Watcher(timed)) {
+      ExecutionException failed =
+          assertThrows(ExecutionException.class, () -> writer.get(10, TimeUnit.SECONDS));
+      long millis = (System.nanoTime() - blockedAt) / 1_000_000;
+      assertInstanceOf(
+          SocketTimeoutException.class, failed.getCause().getCause(), failed.toString());
+      assertTrue(
+          failed.getCause().getCause().getMessage().contains("write timeout of 300 ms"),
+          failed.toString());
+      assertTrue(millis < 5_000, "cut after " + millis + " ms");
+    }
+    assertTrue(accepted.isOpen(), "the worker closes the connection, not the deadline");
+    assertThrows(SocketTimeoutException.class, () -> timed.output().write(1), "and stays cut");
+  }
+
+  @Test
+  void aSlowClientThatKeepsReadingIsNotCutHoweverLongTheWriteTakes() throws Exception {
+    AcceptedConnection timed = new AcceptedConnection(accepted, 10_000, 500, () -> false);
+    int size = 32 << 20; // far more than the socket buffers: the write lasts as long as the reading
+    long started = System.nanoTime();
+    CompletableFuture<Void> writer = writeInAnotherThread(timed.output(), size);
+    long received = 0;
+    try (Watcher watch = new Watcher(timed)) {
+      InputStream in = client.getInputStream();
+      byte[] buf = new byte[64 * 1024];
+      while (received < size) {
+        int n = in.read(buf);
+        assertTrue(n > 0, "the stream ended after " + received + " bytes");
+        received += n;
+        Thread.sleep(2); // a slow reader: never stalls for anything near the write timeout
+      }
+      writer.get(10, TimeUnit.SECONDS);
+    }
+    long millis = (System.nanoTime() - started) / 1_000_000;
+    assertEquals(size, received);
+    assertTrue(millis > 500, "the write took " + millis + " ms: longer than the write timeout");
+  }
+
+  /** The child's watch thread, as ChildRuntime runs it: every 20 ms here. */
+  private static final class Watcher implements AutoCloseable {
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    Watcher(AcceptedConnection watched) {
+      thread =
+          new Thread(
+              () -> {
+                while (running) {
+                  watched.expireIfOverdue(System.nanoTime());
+                  try {
+                    Thread.sleep(20);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              },
+              "fdt-watch");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    @Override
+    public void close() {
+      running = false;
+      try {
+        thread.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  // Linux x86-64 system call numbers, as /proc/PID/task/TID/syscall shows them.
+  private static final String READ = "0";
+  private static final String WRITE = "1";
+  private static final String POLL = "7";
+  private static final String READER = "fdt-reader";
+  private static final String WRITER = "fdt-writer";
+
+  /**
+   * Waits until the thread of that name (the JVM gives each thread its name in the kernel, cut to
+   * 15 bytes) is blocked in one of these system calls, by {@code /proc/self/task/TID/syscall}.
+   */
+  private static void awaitInSystemCall(String thread, String... syscalls) throws Exception {
+    java.util.Set<String> wanted = java.util.Set.of(syscalls);
+    long giveUp = System.nanoTime() + 10_000_000_000L;
+    while (true) {
+      try (var tasks =
+          java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/task"))) {
+        for (java.nio.file.Path task : tasks) {
+          try {
+            if (java.nio.file.Files.readString(task.resolve("comm")).trim().equals(thread)) {
+              String[] call =
+                  java.nio.file.Files.readString(task.resolve("syscall")).trim().split(" ");
+              String state =
+                  java.nio.file.Files.readString(task.resolve("stat"))
+                      .split("\\) ")[1]
+                      .substring(0, 1);
+              if (wanted.contains(call[0]) && state.equals("S")) {
+                return; // asleep inside the call: blocked in it
+              }
+            }
+          } catch (java.io.IOException gone) {
+            // that thread ended meanwhile
+          }
+        }
+      }
+      assertTrue(System.nanoTime() < giveUp, thread + " never blocked in system call " + wanted);
+      Thread.sleep(1);
+    }
+  }
+
+  /** Writes {@code total} bytes in 1 MiB pieces in a thread named {@link #WRITER}. */
+  private static CompletableFuture<Void> writeInAnotherThread(OutputStream out, int total) {
+    return inThread(
+        WRITER,
+        () -> {
+          byte[] chunk = new byte[1 << 20];
+          for (int left = total; left > 0; left -= chunk.length) {
+            out.write(chunk, 0, Math.min(left, chunk.length));
+          }
+          return null;
+        });
+  }
+
+  /** Runs {@code call} in a new thread of that name; the future fails with the call's exception. */
+  private static <T> CompletableFuture<T> inThread(String name, IoCall<T> call) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                result.complete(call.call());
+              } catch (IOException e) {
+                result.completeExceptionally(new java.io.UncheckedIOException(e));
+              } catch (RuntimeException | Error e) {
+                result.completeExceptionally(e);
+              }
+            },
+            name);
+    t.setDaemon(true);
+    t.start();
+    return result;
+  }
+
   private void awaitCallInProgress() throws InterruptedException {
     awaitCallInProgress(connection);
   }
@@ -229,9 +366,9 @@ class SocketFdStreamsTest {
     }
   }
 
-  /** Reads one byte in another thread; the future fails with the read's exception. */
+  /** Reads one byte in a thread named {@link #READER}; the future fails with its exception. */
   private static CompletableFuture<Integer> readInAnotherThread(InputStream in) {
-    return CompletableFuture.supplyAsync(() -> io(in::read));
+    return inThread(READER, in::read);
   }
 
   private interface IoCall<T> {
