@@ -30,6 +30,9 @@ import picocli.CommandLine.ParameterException;
     subcommands = {ServeCommand.class, CtlCommand.class})
 public final class PreforkExample {
 
+  /** Only {@link #commandLine()} makes one: the class is used through {@link #main}. */
+  private PreforkExample() {}
+
   /**
    * Runs the command line and exits with its status.
    *
