@@ -50,12 +50,13 @@ final class MasterSignals {
         Signals.ignore(name);
         log.info(
             "SIG{} was ignored when this JVM started (a background job or nohup) and stays"
-                + " ignored; use ctl or another signal for {}",
+                + " ignored; use ControlHandle or another signal for {}",
             name,
             command);
       }
     } catch (IllegalArgumentException e) {
-      log.warn("cannot handle SIG{} in this JVM ({}); use ctl instead", name, e.getMessage());
+      log.warn(
+          "cannot handle SIG{} in this JVM ({}); use ControlHandle instead", name, e.getMessage());
     }
   }
 }

@@ -118,7 +118,9 @@ final class CtlCommand {
     try (ControlHandle server = ControlHandle.attach(shmKey)) {
       return action.apply(server);
     } catch (PreforkException e) {
-      spec.commandLine().getErr().println("prefork ctl: " + PreforkExample.oneLine(e.getMessage()));
+      spec.commandLine()
+          .getErr()
+          .println("prefork ctl: " + PreforkExample.inCliWords(e.getMessage()));
       return 1;
     } finally {
       out().flush(); // print() does not flush, and main ends in System.exit

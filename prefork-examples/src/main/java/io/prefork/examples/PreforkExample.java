@@ -61,6 +61,18 @@ public final class PreforkExample {
     return String.valueOf(message).strip().replaceAll("\\s*\\R\\s*", " ");
   }
 
+  /**
+   * A library message on one line and in this command line's words: the library names its API
+   * ({@code shmKey}, {@code ControlHandle.waitDown()}), this tool's users type {@code --shm-key}
+   * and {@code ctl wdown}.
+   */
+  static String inCliWords(String message) {
+    return oneLine(message)
+        .replace("ControlHandle.waitDown()", "ctl wdown")
+        .replace("another shmKey", "another --shm-key")
+        .replace("check the shmKey", "check --shm-key");
+  }
+
   /** The version from the jar's manifest. */
   static final class Version implements IVersionProvider {
     @Override

@@ -60,7 +60,7 @@ abstract class AttachedTable implements AutoCloseable {
               + stat.size()
               + " bytes, fewer than a prefork table's header ("
               + HEADER_SIZE
-              + "): it is not a prefork status table; check --shm-key");
+              + "): it is not a prefork status table; check the shmKey");
     }
     // Raw reads, not chronicle: this runs on every child's start path.
     long base = segment.address();
@@ -77,7 +77,7 @@ abstract class AttachedTable implements AutoCloseable {
                 + ") is gone: it is a leftover, or another program's; if nothing uses it, remove"
                 + " it (ipcrm -M "
                 + ShmKeys.toHex(key)
-                + ") or choose another --shm-key");
+                + ") or choose another shmKey");
       }
       throw new StatusTableException(
           StatusTableException.Reason.NOT_READY,
@@ -92,7 +92,7 @@ abstract class AttachedTable implements AutoCloseable {
           key,
           String.format(
               "magic is 0x%016x, not prefork's 0x%016x: the segment belongs to another program;"
-                  + " choose another --shm-key",
+                  + " choose another shmKey",
               magic, MAGIC));
     }
     if (version != LAYOUT_VERSION) {
@@ -142,7 +142,7 @@ abstract class AttachedTable implements AutoCloseable {
               + stat.ownerUid()
               + ", not to this process's uid "
               + uid
-              + ": permission denied; run as the server's user, or choose another --shm-key");
+              + ": permission denied; run as the server's user, or choose another shmKey");
     }
     if (stat.mode() != 0600) {
       throw new StatusTableException(
@@ -150,7 +150,7 @@ abstract class AttachedTable implements AutoCloseable {
           key,
           "the segment's mode is "
               + stat.modeOctal()
-              + ", not 0600: prefork did not create it; choose another --shm-key");
+              + ", not 0600: prefork did not create it; choose another shmKey");
     }
   }
 

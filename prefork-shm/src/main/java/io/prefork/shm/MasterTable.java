@@ -88,7 +88,7 @@ public final class MasterTable extends AttachedTable {
             "pid "
                 + stat.creatorPid()
                 + " is creating a prefork table on this key right now; stop it first or choose"
-                + " another --shm-key");
+                + " another shmKey");
       }
       if (version == 0 && magic == 0) {
         // All zeros and its creator gone: another program's segment (ipcmk) far likelier than a
@@ -100,7 +100,7 @@ public final class MasterTable extends AttachedTable {
             " (gone) exists here and holds no prefork table; if nothing uses it, remove it (ipcrm"
                 + " -M "
                 + ShmKeys.toHex(key)
-                + ") or choose another --shm-key");
+                + ") or choose another shmKey");
       }
       if (version == 0) {
         // Our magic, never finished: its master died while creating it.
@@ -119,7 +119,7 @@ public final class MasterTable extends AttachedTable {
               + masterPid
               + ") is running on this key, heartbeat "
               + heartbeatAge
-              + " ms ago; stop it first (ctl wdown) or choose another --shm-key");
+              + " ms ago; stop it first (ControlHandle.waitDown()) or choose another shmKey");
     }
     long deadline = System.currentTimeMillis() + DETACH_GRACE_MILLIS;
     while (stat.attachCount() > 0 && System.currentTimeMillis() < deadline) {
@@ -154,7 +154,7 @@ public final class MasterTable extends AttachedTable {
 
   private static StatusTableException foreign(int key, ShmStat stat) {
     return foreign(
-        key, stat, " exists here and is not a prefork status table: choose another --shm-key");
+        key, stat, " exists here and is not a prefork status table: choose another shmKey");
   }
 
   /** "a segment of N bytes created by pid P" and what follows. */
