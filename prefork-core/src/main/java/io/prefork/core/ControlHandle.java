@@ -83,7 +83,7 @@ public final class ControlHandle implements AutoCloseable {
               + " s ahead of this host's clock: the table is corrupt (or the clock was just set"
               + " back); retry in a moment, and if it persists stop master pid "
               + s.masterPid()
-              + " and start the server again, or choose another --shm-key");
+              + " and start the server again, or choose another shmKey");
     }
     boolean running = pidAlive(s.masterPid());
     if (!running || s.heartbeatAgeMillis() >= MasterTable.STALE_AFTER_MILLIS) {

@@ -211,7 +211,7 @@ final class Ctl {
       }
       return 0;
     } catch (PreforkException e) {
-      err.println("prefork ctl: " + PreforkExample.oneLine(e.getMessage()));
+      err.println("prefork ctl: " + PreforkExample.inCliWords(e.getMessage()));
       return 1;
     } finally {
       out.flush(); // print() does not flush, and main ends in System.exit
@@ -230,7 +230,7 @@ final class Ctl {
     try {
       server = ControlHandle.attach(shmKey);
     } catch (PreforkException e) {
-      err.println("prefork ctl: " + PreforkExample.oneLine(e.getMessage()));
+      err.println("prefork ctl: " + PreforkExample.inCliWords(e.getMessage()));
       return 1;
     }
     Thread main = Thread.currentThread();

@@ -19,6 +19,9 @@ public final class EchoJob implements ChildJob {
   private static final ThreadLocal<byte[]> BUFFER =
       ThreadLocal.withInitial(() -> new byte[BUFFER_SIZE]);
 
+  /** Creates the job; each child makes one, through this constructor, as {@link ChildJob} asks. */
+  public EchoJob() {}
+
   @Override
   public void handle(Connection connection) throws IOException {
     InputStream in = connection.input();

@@ -33,6 +33,9 @@ public final class HelloHttpJob implements ChildJob {
   private static final ThreadLocal<byte[]> BUFFER =
       ThreadLocal.withInitial(() -> new byte[MAX_REQUEST]);
 
+  /** Creates the job; each child makes one, through this constructor, as {@link ChildJob} asks. */
+  public HelloHttpJob() {}
+
   /** {@return the exact bytes of every response} */
   public static byte[] response() {
     return RESPONSE.clone();

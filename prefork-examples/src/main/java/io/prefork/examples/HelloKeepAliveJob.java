@@ -35,6 +35,9 @@ public final class HelloKeepAliveJob implements ChildJob {
   private static final ThreadLocal<byte[]> BUFFER =
       ThreadLocal.withInitial(() -> new byte[MAX_REQUEST]);
 
+  /** Creates the job; each child makes one, through this constructor, as {@link ChildJob} asks. */
+  public HelloKeepAliveJob() {}
+
   private static byte[] response(String connection) {
     return ("HTTP/1.1 200 OK\r\n"
             + "Content-Type: text/plain\r\n"

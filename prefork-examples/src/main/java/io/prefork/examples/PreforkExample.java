@@ -31,6 +31,9 @@ import picocli.CommandLine.ParameterException;
     subcommands = {ServeCommand.class, CtlCommand.class})
 public final class PreforkExample {
 
+  /** Only {@link #commandLine()} makes one: the class is used through {@link #main}. */
+  private PreforkExample() {}
+
   /**
    * Runs the command line and exits with its status.
    *
@@ -64,6 +67,18 @@ public final class PreforkExample {
   /** A message on one line, whatever line breaks it carries: each error is one line. */
   static String oneLine(String message) {
     return String.valueOf(message).strip().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  /**
+   * A library message on one line and in this command line's words: the library names its API
+   * ({@code shmKey}, {@code ControlHandle.waitDown()}), this tool's users type {@code --shm-key}
+   * and {@code ctl wdown}.
+   */
+  static String inCliWords(String message) {
+    return oneLine(message)
+        .replace("ControlHandle.waitDown()", "ctl wdown")
+        .replace("another shmKey", "another --shm-key")
+        .replace("check the shmKey", "check --shm-key");
   }
 
   /** The version from the jar's manifest. */

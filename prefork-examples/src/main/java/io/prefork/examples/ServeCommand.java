@@ -329,7 +329,7 @@ final class ServeCommand implements Callable<Integer> {
     } catch (IllegalArgumentException | PreforkException e) {
       spec.commandLine()
           .getErr()
-          .println("prefork serve: " + PreforkExample.oneLine(e.getMessage()));
+          .println("prefork serve: " + PreforkExample.inCliWords(e.getMessage()));
       return 1;
     }
     out.printf(
@@ -349,7 +349,7 @@ final class ServeCommand implements Callable<Integer> {
     if (server.failure().isPresent()) {
       spec.commandLine()
           .getErr()
-          .println("prefork serve: " + PreforkExample.oneLine(server.failure().get()));
+          .println("prefork serve: " + PreforkExample.inCliWords(server.failure().get()));
       return 1;
     }
     return 0;

@@ -121,7 +121,7 @@ public final class MasterTable extends AttachedTable {
           stat,
           " exists here and is not a prefork status table (fewer bytes than a table's header, "
               + HEADER_SIZE
-              + "): choose another --shm-key");
+              + "): choose another shmKey");
     }
     int version = view.getIntAcquire(LAYOUT_VERSION_OFFSET);
     long magic = view.getLong(MAGIC_OFFSET);
@@ -131,7 +131,7 @@ public final class MasterTable extends AttachedTable {
           stat,
           String.format(
               " exists here and is not a prefork status table (magic 0x%016x, not prefork's"
-                  + " 0x%016x): choose another --shm-key",
+                  + " 0x%016x): choose another shmKey",
               magic, MAGIC));
     }
     long heartbeatAge;
@@ -159,7 +159,7 @@ public final class MasterTable extends AttachedTable {
             " (gone) exists here and holds no prefork table; if nothing uses it, remove it (ipcrm"
                 + " -M "
                 + ShmKeys.toHex(key)
-                + ") or choose another --shm-key");
+                + ") or choose another shmKey");
       }
       // Our magic, never published: its master died while creating it. Removed only if the rest
       // of the header is what a master writes before the version.
@@ -181,7 +181,7 @@ public final class MasterTable extends AttachedTable {
                 + ": a server of another prefork version, running or not; stop it, or remove its"
                 + " table if it is gone (ipcrm -M "
                 + ShmKeys.toHex(key)
-                + "), or choose another --shm-key");
+                + "), or choose another shmKey");
       }
       TableCheck.checkLayout(key, stat, view);
       masterPid = view.getInt(MASTER_PID_OFFSET);
@@ -197,7 +197,7 @@ public final class MasterTable extends AttachedTable {
               + (heartbeatAge >= 0
                   ? heartbeatAge + " ms ago"
                   : -heartbeatAge + " ms in the future (a clock stepped back)")
-              + "; stop it first (ctl wdown) or choose another --shm-key");
+              + "; stop it first (ControlHandle.waitDown()) or choose another shmKey");
     }
     // Our own probe is one of the attachments.
     long deadline = System.currentTimeMillis() + DETACH_GRACE_MILLIS;

@@ -36,7 +36,7 @@ final class TableCheck {
               + stat.ownerUid()
               + ", not to this process's uid "
               + uid
-              + ": permission denied; run as the server's user, or choose another --shm-key");
+              + ": permission denied; run as the server's user, or choose another shmKey");
     }
     if (stat.mode() != 0600) {
       throw new StatusTableException(
@@ -44,7 +44,7 @@ final class TableCheck {
           key,
           "the segment's mode is "
               + stat.modeOctal()
-              + ", not 0600: prefork did not create it; choose another --shm-key");
+              + ", not 0600: prefork did not create it; choose another shmKey");
     }
   }
 
@@ -58,7 +58,7 @@ final class TableCheck {
               + Math.min(stat.size(), view.size())
               + " bytes, fewer than a prefork table's header ("
               + HEADER_SIZE
-              + "): it is not a prefork status table; choose another --shm-key");
+              + "): it is not a prefork status table; choose another shmKey");
     }
   }
 
@@ -81,7 +81,7 @@ final class TableCheck {
           key,
           String.format(
               "magic is 0x%016x, not prefork's 0x%016x: the segment belongs to another program;"
-                  + " choose another --shm-key",
+                  + " choose another shmKey",
               magic, MAGIC));
     }
     if (version != LAYOUT_VERSION) {
@@ -93,7 +93,7 @@ final class TableCheck {
               + " but this prefork reads version "
               + LAYOUT_VERSION
               + ": use the same prefork version for the server and its tools (if this is not your"
-              + " server's table, choose another --shm-key)");
+              + " server's table, choose another shmKey)");
     }
     return checkLayout(key, stat, view);
   }
@@ -115,7 +115,7 @@ final class TableCheck {
               + ") is gone: it is a leftover, or another program's; if nothing uses it, remove"
               + " it (ipcrm -M "
               + ShmKeys.toHex(key)
-              + ") or choose another --shm-key");
+              + ") or choose another shmKey");
     }
     long age = ageSeconds(stat);
     if (age > NOT_READY_GRACE_SECONDS) {
@@ -127,7 +127,7 @@ final class TableCheck {
               + ", still running) made it "
               + age
               + " s ago, and a master writes its table at once: it is another program's"
-              + " segment (or a hung master's); choose another --shm-key, or if nothing uses it"
+              + " segment (or a hung master's); choose another shmKey, or if nothing uses it"
               + " remove it (ipcrm -M "
               + ShmKeys.toHex(key)
               + ")");
@@ -140,7 +140,7 @@ final class TableCheck {
             + ", made the segment "
             + age
             + " s ago and has not finished its header; if that is a prefork master starting,"
-            + " retry in a moment, otherwise choose another --shm-key");
+            + " retry in a moment, otherwise choose another shmKey");
   }
 
   /**
@@ -253,6 +253,6 @@ final class TableCheck {
   static String corrupt(int key) {
     return "a corrupt table; if no server runs on this key, remove it (ipcrm -M "
         + ShmKeys.toHex(key)
-        + "), or choose another --shm-key";
+        + "), or choose another shmKey";
   }
 }

@@ -262,7 +262,7 @@ class SharedStatusTableTest {
           assertThrows(StatusTableException.class, () -> MasterTable.create(key, spec(2)));
       assertEquals(StatusTableException.Reason.LIVE_OWNER, e.reason());
       assertTrue(e.getMessage().contains("pid " + ProcessHandle.current().pid()), e.getMessage());
-      assertTrue(e.getMessage().contains("ctl wdown"), e.getMessage());
+      assertTrue(e.getMessage().contains("ControlHandle.waitDown()"), e.getMessage());
       first.generation(3);
       try (TableReader r = TableReader.attach(key)) {
         assertEquals(3, r.generation());

@@ -87,7 +87,7 @@ class TableFuzzTest {
     assertTrue(
         message.startsWith("shm key " + ShmKeys.toHex(c.key()) + ": "), where + ": " + message);
     assertTrue(
-        message.contains("--shm-key") || message.contains("retry") || message.contains("ipcrm"),
+        message.contains("shmKey") || message.contains("retry") || message.contains("ipcrm"),
         where + ": says nothing to do: " + message);
     if (c.mustName() != null) {
       assertTrue(

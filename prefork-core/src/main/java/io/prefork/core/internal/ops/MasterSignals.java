@@ -86,7 +86,8 @@ public final class MasterSignals {
     try {
       before = Signals.install(name, handler);
     } catch (IllegalArgumentException e) {
-      log.warn("cannot handle SIG{} in this JVM ({}); use ctl instead", name, e.getMessage());
+      log.warn(
+          "cannot handle SIG{} in this JVM ({}); use ControlHandle instead", name, e.getMessage());
       return;
     }
     if (Signals.isIgnore(before) && !name.equals("TERM")) {
@@ -95,7 +96,7 @@ public final class MasterSignals {
       Signals.install(name, before);
       log.info(
           "SIG{} was ignored when this JVM started (a background job or nohup) and stays"
-              + " ignored; use ctl or another signal for {}",
+              + " ignored; use ControlHandle or another signal for {}",
           name,
           command);
       return;
