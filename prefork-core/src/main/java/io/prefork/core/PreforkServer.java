@@ -1,27 +1,17 @@
 package io.prefork.core;
 
 import com.sun.net.httpserver.HttpHandler;
-import io.prefork.core.internal.master.ChildJvmPreset;
-import io.prefork.core.internal.master.ChildMemory;
-import io.prefork.core.internal.master.ListenSocket;
-import io.prefork.core.internal.master.ListenerEvents;
 import io.prefork.core.internal.master.ServerConfig;
-import io.prefork.core.internal.master.ServerEvents;
+import io.prefork.core.internal.master.ServerSettings;
 import io.prefork.core.internal.master.Supervisor;
 import io.prefork.core.internal.ops.Daemon;
 import io.prefork.core.internal.ops.HttpEndpoint;
 import io.prefork.core.internal.ops.PidFile;
-import io.prefork.core.internal.ops.PreforkServerJmx;
-import io.prefork.core.internal.ops.SystemdNotifier;
+import io.prefork.core.internal.ops.ServerStartup;
 import io.prefork.shm.ShmKeys;
-import java.lang.reflect.Modifier;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -95,7 +85,10 @@ public final class PreforkServer implements AutoCloseable {
     // Locked from here until the master stops: a second server with this file is refused now.
     PidFile pidFile = config.pidFile() == null ? null : PidFile.acquire(config.pidFile());
     try {
-      start(pidFile);
+      ServerStartup.Started started =
+          ServerStartup.start(this, config, listeners, routes, this::request, pidFile);
+      endpoint = started.endpoint();
+      supervisor = started.supervisor();
     } catch (RuntimeException | Error e) {
       if (pidFile != null) {
         pidFile.release(); // no-op if the stopped master released it already
@@ -103,93 +96,6 @@ public final class PreforkServer implements AutoCloseable {
       throw e;
     }
     return this;
-  }
-
-  private void start(PidFile pidFile) {
-    if (config.daemon()) {
-      Daemon.detach();
-    }
-    for (ServerListener listener : listeners) {
-      listener.starting(this); // may refuse: nothing is started yet
-    }
-    // Observers of the master: pid file, and integrations (systemd, HTTP endpoint, JMX).
-    List<ServerEvents> observers = new java.util.ArrayList<>();
-    SystemdNotifier systemd = SystemdNotifier.fromEnvironment(System.getenv(), config.daemon());
-    if (systemd != null) {
-      observers.add(systemd); // Type=notify: READY=1, STATUS=, RELOADING=1, STOPPING=1
-    }
-    if (pidFile != null) {
-      observers.add(
-          new ServerEvents() {
-            @Override
-            public void stopped() {
-              pidFile.release();
-            }
-          });
-    }
-    // Bound before the master starts (a port in use fails before any child), and an observer from
-    // the first tick; it stops when the master stops.
-    HttpEndpoint http = config.httpEndpoint() ? HttpEndpoint.start(config, routes) : null;
-    if (http != null) {
-      observers.add(http);
-    }
-    // Registered once the server is ready, unregistered when the master stops.
-    PreforkServerJmx jmx =
-        config.jmx() ? new PreforkServerJmx(this, this::request, config.shmKey()) : null;
-    if (jmx != null) {
-      observers.add(jmx);
-    }
-    for (ServerListener listener : listeners) {
-      observers.add(new ListenerEvents(listener));
-    }
-    try {
-      supervisor = Supervisor.start(config, observers);
-    } catch (RuntimeException | Error e) {
-      if (http != null) {
-        http.stopped(); // the master may never have run: the endpoint must go all the same
-      }
-      throw e;
-    }
-    endpoint = http;
-    try {
-      announce(http, jmx, pidFile);
-    } catch (RuntimeException | Error e) {
-      // Nothing is left behind: the children, the table and the socket go with the failure.
-      supervisor.request(io.prefork.shm.Command.FORCE_DOWN);
-      try {
-        supervisor.awaitTermination(30, TimeUnit.SECONDS);
-      } catch (InterruptedException interrupted) {
-        Thread.currentThread().interrupt();
-      }
-      throw e;
-    }
-  }
-
-  /** What follows a ready master: the HTTP endpoint, JMX, the pid file, the daemon's ready line. */
-  private void announce(HttpEndpoint http, PreforkServerJmx jmx, PidFile pidFile) {
-    if (http != null) {
-      http.attach(supervisor::status);
-    }
-    if (jmx != null) {
-      jmx.register();
-    }
-    if (pidFile != null) {
-      pidFile.write();
-    }
-    if (config.daemon()) {
-      Daemon.ready(
-          // The foreground ready line's shape (scripts parse "port N" and "master pid N").
-          "prefork daemon listening on "
-              + ListenSocket.where(address(), port())
-              + " (port "
-              + port()
-              + "), master pid "
-              + pid()
-              + ", shm key "
-              + ShmKeys.toHex(config.shmKey())
-              + (config.logFile() == null ? ", output discarded" : ", log " + config.logFile()),
-          config.logFile());
-    }
   }
 
   /**
@@ -365,48 +271,7 @@ public final class PreforkServer implements AutoCloseable {
    * hours ({@code jobTimeout} may also be zero: no watchdog).
    */
   public static final class Builder {
-    /** The longest timeout {@link #build()} accepts. */
-    static final Duration MAX_DURATION = Duration.ofHours(24);
-
-    /** The largest backlog {@link #build()} accepts; the kernel caps it at net.core.somaxconn. */
-    static final int MAX_BACKLOG = 65_535;
-
-    /** The largest maxCallsPerChild or recycleJitter: 10^12 connections is "never". */
-    static final long MAX_CALLS = 1_000_000_000_000L;
-
-    private String bindAddress = "0.0.0.0";
-    private int port = 0;
-    private int backlog = 511;
-    private int minChildren = DEFAULT_MIN_CHILDREN;
-    private int maxChildren = DEFAULT_MAX_CHILDREN;
-    private int threadsPerChild = DEFAULT_THREADS_PER_CHILD;
-    private int minSpare = 1;
-    private Integer maxSpare;
-    private Duration childIdleTimeout = Duration.ofSeconds(10);
-    private Duration jobTimeout = Duration.ZERO;
-    private long maxCallsPerChild = 0;
-    private Long recycleJitter;
-    private boolean daemon = false;
-    private Path pidFile;
-    private Path logFile;
-    private Path childLogDirectory;
-    private Path childClassDataDirectory;
-    private String httpAddress;
-    private int httpPort = -1;
-    private final Map<String, HttpHandler> routes = new LinkedHashMap<>();
-    private boolean jmx = true;
-    private Integer shmKey;
-    private String jobClassName;
-    private final List<String> childJvmOptions = new ArrayList<>();
-    private String childJvmPreset = ChildJvmPreset.STANDARD.label();
-    private Path javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java");
-    private String childClassPath = System.getProperty("java.class.path");
-    private Duration readTimeout = Duration.ofSeconds(10);
-    private Duration writeTimeout = Duration.ofSeconds(10);
-    private Duration gracefulTimeout = Duration.ofSeconds(30);
-    private Duration startTimeout = Duration.ofSeconds(60);
-    private boolean handleSignals = false;
-    private final List<ServerListener> listeners = new ArrayList<>();
+    private final ServerSettings s = new ServerSettings();
 
     private Builder() {}
 
@@ -419,7 +284,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder listener(ServerListener listener) {
-      this.listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+      s.listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
       return this;
     }
 
@@ -430,7 +295,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder bindAddress(String address) {
-      this.bindAddress = address;
+      s.bindAddress = address;
       return this;
     }
 
@@ -441,7 +306,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder port(int port) {
-      this.port = port;
+      s.port = port;
       return this;
     }
 
@@ -452,7 +317,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder backlog(int backlog) {
-      this.backlog = backlog;
+      s.backlog = backlog;
       return this;
     }
 
@@ -463,7 +328,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder minChildren(int minChildren) {
-      this.minChildren = minChildren;
+      s.minChildren = minChildren;
       return this;
     }
 
@@ -475,7 +340,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder maxChildren(int maxChildren) {
-      this.maxChildren = maxChildren;
+      s.maxChildren = maxChildren;
       return this;
     }
 
@@ -488,7 +353,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder threadsPerChild(int threadsPerChild) {
-      this.threadsPerChild = threadsPerChild;
+      s.threadsPerChild = threadsPerChild;
       return this;
     }
 
@@ -500,7 +365,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder minSpare(int minSpare) {
-      this.minSpare = minSpare;
+      s.minSpare = minSpare;
       return this;
     }
 
@@ -512,7 +377,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder maxSpare(int maxSpare) {
-      this.maxSpare = maxSpare;
+      s.maxSpare = maxSpare;
       return this;
     }
 
@@ -526,7 +391,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder childIdleTimeout(Duration childIdleTimeout) {
-      this.childIdleTimeout = childIdleTimeout;
+      s.childIdleTimeout = childIdleTimeout;
       return this;
     }
 
@@ -540,7 +405,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder jobTimeout(Duration jobTimeout) {
-      this.jobTimeout = jobTimeout;
+      s.jobTimeout = jobTimeout;
       return this;
     }
 
@@ -553,7 +418,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder maxCallsPerChild(long maxCallsPerChild) {
-      this.maxCallsPerChild = maxCallsPerChild;
+      s.maxCallsPerChild = maxCallsPerChild;
       return this;
     }
 
@@ -565,7 +430,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder recycleJitter(long recycleJitter) {
-      this.recycleJitter = recycleJitter;
+      s.recycleJitter = recycleJitter;
       return this;
     }
 
@@ -579,7 +444,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder daemon(boolean daemon) {
-      this.daemon = daemon;
+      s.daemon = daemon;
       return this;
     }
 
@@ -594,7 +459,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder pidFile(Path pidFile) {
-      this.pidFile = pidFile;
+      s.pidFile = pidFile;
       return this;
     }
 
@@ -606,7 +471,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder logFile(Path logFile) {
-      this.logFile = logFile;
+      s.logFile = logFile;
       return this;
     }
 
@@ -620,7 +485,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder childLogDirectory(Path directory) {
-      this.childLogDirectory = directory;
+      s.childLogDirectory = directory;
       return this;
     }
 
@@ -637,7 +502,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder childClassDataDirectory(Path directory) {
-      this.childClassDataDirectory = directory;
+      s.childClassDataDirectory = directory;
       return this;
     }
 
@@ -670,8 +535,8 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder httpEndpoint(String address, int port) {
-      this.httpAddress = address;
-      this.httpPort = port;
+      s.httpAddress = address;
+      s.httpPort = port;
       return this;
     }
 
@@ -688,7 +553,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder endpointRoute(String path, HttpHandler handler) {
-      this.routes.put(
+      s.routes.put(
           java.util.Objects.requireNonNull(path, "path"),
           java.util.Objects.requireNonNull(handler, "handler"));
       return this;
@@ -702,7 +567,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder jmx(boolean jmx) {
-      this.jmx = jmx;
+      s.jmx = jmx;
       return this;
     }
 
@@ -713,7 +578,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder shmKey(int shmKey) {
-      this.shmKey = shmKey;
+      s.shmKey = shmKey;
       return this;
     }
 
@@ -724,7 +589,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder job(Class<? extends ChildJob> jobClass) {
-      this.jobClassName = jobClass.getName();
+      s.jobClassName = jobClass.getName();
       return this;
     }
 
@@ -735,7 +600,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder job(String jobClassName) {
-      this.jobClassName = jobClassName;
+      s.jobClassName = jobClassName;
       return this;
     }
 
@@ -747,8 +612,8 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder childJvmOptions(List<String> options) {
-      this.childJvmOptions.clear();
-      this.childJvmOptions.addAll(options);
+      s.childJvmOptions.clear();
+      s.childJvmOptions.addAll(options);
       return this;
     }
 
@@ -763,7 +628,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder childJvmPreset(String preset) {
-      this.childJvmPreset = preset;
+      s.childJvmPreset = preset;
       return this;
     }
 
@@ -774,7 +639,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder javaExecutable(Path javaExecutable) {
-      this.javaExecutable = javaExecutable;
+      s.javaExecutable = javaExecutable;
       return this;
     }
 
@@ -785,7 +650,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder childClassPath(String childClassPath) {
-      this.childClassPath = childClassPath;
+      s.childClassPath = childClassPath;
       return this;
     }
 
@@ -798,7 +663,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder readTimeout(Duration readTimeout) {
-      this.readTimeout = readTimeout;
+      s.readTimeout = readTimeout;
       return this;
     }
 
@@ -818,7 +683,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder writeTimeout(Duration writeTimeout) {
-      this.writeTimeout = writeTimeout;
+      s.writeTimeout = writeTimeout;
       return this;
     }
 
@@ -830,7 +695,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder gracefulTimeout(Duration gracefulTimeout) {
-      this.gracefulTimeout = gracefulTimeout;
+      s.gracefulTimeout = gracefulTimeout;
       return this;
     }
 
@@ -843,7 +708,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder startTimeout(Duration startTimeout) {
-      this.startTimeout = startTimeout;
+      s.startTimeout = startTimeout;
       return this;
     }
 
@@ -856,7 +721,7 @@ public final class PreforkServer implements AutoCloseable {
      * @return this builder
      */
     public Builder handleSignals(boolean handleSignals) {
-      this.handleSignals = handleSignals;
+      s.handleSignals = handleSignals;
       return this;
     }
 
@@ -867,296 +732,7 @@ public final class PreforkServer implements AutoCloseable {
      * @throws IllegalArgumentException naming the value at fault and what is expected
      */
     public PreforkServer build() {
-      if (port < 0 || port > 65_535) {
-        throw new IllegalArgumentException("port (" + port + ") must be within 0..65535");
-      }
-      if (backlog < 1 || backlog > MAX_BACKLOG) {
-        throw new IllegalArgumentException(
-            "backlog ("
-                + backlog
-                + ") must be within 1.."
-                + MAX_BACKLOG
-                + " (the kernel caps it at net.core.somaxconn anyway)");
-      }
-      if (minChildren < 1) {
-        throw new IllegalArgumentException("minChildren (" + minChildren + ") must be >= 1");
-      }
-      if (maxChildren < minChildren) {
-        throw new IllegalArgumentException(
-            "maxChildren (" + maxChildren + ") must be >= minChildren (" + minChildren + ")");
-      }
-      if (threadsPerChild < 1 || threadsPerChild > 1024) {
-        throw new IllegalArgumentException(
-            "threadsPerChild (" + threadsPerChild + ") must be within 1..1024");
-      }
-      if ((long) maxChildren * threadsPerChild > io.prefork.shm.SharedStatusTable.MAX_SLOTS) {
-        throw new IllegalArgumentException(
-            "maxChildren * threadsPerChild ("
-                + (long) maxChildren * threadsPerChild
-                + ") must be <= "
-                + io.prefork.shm.SharedStatusTable.MAX_SLOTS);
-      }
-      if (shmKey == null) {
-        throw new IllegalArgumentException(
-            "shmKey is not set: choose a System V key unique to this server on the host, e.g."
-                + " 0x6905");
-      }
-      if (shmKey == 0) {
-        throw new IllegalArgumentException(
-            "shmKey 0 is IPC_PRIVATE, which no other process can attach: choose another key");
-      }
-      if (jobClassName == null || jobClassName.isBlank()) {
-        throw new IllegalArgumentException(
-            "job is not set: name the ChildJob class the children run");
-      }
-      if (childClassPath != null && childClassPath.equals(System.getProperty("java.class.path"))) {
-        // Children load the job from the same class path: catch a typo here, not in every child.
-        checkJobClass(jobClassName);
-      }
-      if (minSpare < 0) {
-        throw new IllegalArgumentException("minSpare (" + minSpare + ") must be >= 0");
-      }
-      if (minSpare > maxChildren * threadsPerChild) {
-        throw new IllegalArgumentException(
-            "minSpare ("
-                + minSpare
-                + ") must be at most maxChildren * threadsPerChild ("
-                + maxChildren * threadsPerChild
-                + "), the most workers the pool can have: more idle ones can never be kept");
-      }
-      int spareCap =
-          maxSpare != null ? maxSpare : Math.max(minSpare + 1, minChildren * threadsPerChild);
-      if (spareCap <= minSpare) {
-        throw new IllegalArgumentException(
-            "maxSpare (" + spareCap + ") must be > minSpare (" + minSpare + ")");
-      }
-      duration("childIdleTimeout", childIdleTimeout, null);
-      duration("jobTimeout", jobTimeout, "zero for no watchdog");
-      if (maxCallsPerChild < 0 || maxCallsPerChild > MAX_CALLS) {
-        throw new IllegalArgumentException(
-            "maxCallsPerChild ("
-                + maxCallsPerChild
-                + ") must be within 0.."
-                + MAX_CALLS
-                + " (0: never recycle)");
-      }
-      long jitter = recycleJitter != null ? recycleJitter : maxCallsPerChild / 10;
-      if (jitter < 0 || jitter > MAX_CALLS) {
-        throw new IllegalArgumentException(
-            "recycleJitter (" + jitter + ") must be within 0.." + MAX_CALLS);
-      }
-      if (logFile != null && !daemon) {
-        throw new IllegalArgumentException(
-            "logFile ("
-                + logFile
-                + ") applies in daemon mode only: set daemon(true), or send the log elsewhere"
-                + " through your slf4j binding");
-      }
-      if (daemon && logFile != null && !logFile.isAbsolute()) {
-        logFile = logFile.toAbsolutePath();
-      }
-      if (pidFile != null && !pidFile.isAbsolute()) {
-        pidFile = pidFile.toAbsolutePath();
-      }
-      if (childClassDataDirectory != null) {
-        childClassDataDirectory = childClassDataDirectory.toAbsolutePath();
-        if (!Files.isDirectory(childClassDataDirectory)
-            || !Files.isWritable(childClassDataDirectory)) {
-          throw new IllegalArgumentException(
-              "childClassDataDirectory "
-                  + childClassDataDirectory
-                  + " is not a writable directory: create it, or leave the option unset");
-        }
-      }
-      if (childLogDirectory != null) {
-        childLogDirectory = childLogDirectory.toAbsolutePath();
-        if (!Files.isDirectory(childLogDirectory) || !Files.isWritable(childLogDirectory)) {
-          throw new IllegalArgumentException(
-              "childLogDirectory " + childLogDirectory + " is not a writable directory");
-        }
-      }
-      duration("readTimeout", readTimeout, null);
-      duration("writeTimeout", writeTimeout, null);
-      duration("gracefulTimeout", gracefulTimeout, null);
-      duration("startTimeout", startTimeout, null);
-      if (!Files.isExecutable(javaExecutable)) {
-        throw new IllegalArgumentException(
-            "javaExecutable " + javaExecutable + " is not an executable file");
-      }
-      if (childClassPath == null || childClassPath.isBlank()) {
-        throw new IllegalArgumentException("childClassPath is empty");
-      }
-      for (String option : childJvmOptions) {
-        if (option == null || option.isBlank()) {
-          throw new IllegalArgumentException(
-              "childJvmOptions contains an empty option: " + childJvmOptions);
-        }
-      }
-      ChildJvmPreset preset = ChildJvmPreset.byName(childJvmPreset);
-      long childHeap =
-          ChildMemory.heapBytes(preset, childJvmOptions, maxChildren, ChildMemory.physicalBytes());
-      InetAddress address;
-      try {
-        address = InetAddress.getByName(bindAddress);
-      } catch (UnknownHostException e) {
-        throw new IllegalArgumentException(
-            "bindAddress '"
-                + bindAddress
-                + "' does not resolve: give an IP address or a host name");
-      }
-      InetAddress httpInet = httpEndpointAddress();
-      return new PreforkServer(
-          new ServerConfig(
-              address,
-              port,
-              backlog,
-              minChildren,
-              maxChildren,
-              threadsPerChild,
-              minSpare,
-              spareCap,
-              shmKey,
-              jobClassName,
-              childJvmOptions,
-              javaExecutable,
-              absoluteClassPath(childClassPath),
-              readTimeout,
-              jobTimeout,
-              maxCallsPerChild,
-              jitter,
-              gracefulTimeout,
-              startTimeout,
-              handleSignals,
-              daemon,
-              pidFile,
-              logFile,
-              childLogDirectory,
-              childClassDataDirectory,
-              httpInet,
-              httpPort,
-              jmx,
-              childIdleTimeout,
-              preset.label(),
-              childHeap,
-              writeTimeout),
-          List.copyOf(listeners),
-          Map.copyOf(routes));
-    }
-
-    /** The endpoint's address, checked with its port and routes; null when it is off. */
-    private InetAddress httpEndpointAddress() {
-      if (httpPort < -1 || httpPort > 65_535) {
-        throw new IllegalArgumentException(
-            "httpEndpoint port (" + httpPort + ") must be within 0..65535, or -1 for no endpoint");
-      }
-      for (String path : routes.keySet()) {
-        if (!path.startsWith("/") || path.contains("?") || path.contains("#")) {
-          throw new IllegalArgumentException(
-              "endpointRoute '" + path + "' must be a path starting with '/', e.g. /metrics");
-        }
-        if (HttpEndpoint.RESERVED.contains(path)) {
-          throw new IllegalArgumentException(
-              "endpointRoute '"
-                  + path
-                  + "' is one of the endpoint's own paths "
-                  + HttpEndpoint.RESERVED.stream().sorted().toList());
-        }
-      }
-      if (httpPort < 0) {
-        if (!routes.isEmpty()) {
-          throw new IllegalArgumentException(
-              "endpointRoute "
-                  + routes.keySet()
-                  + " needs the endpoint: set httpEndpoint(address, port)");
-        }
-        return null;
-      }
-      if (httpAddress == null || httpAddress.isBlank()) {
-        throw new IllegalArgumentException(
-            "httpEndpoint address is empty: give an IP address or a host name, e.g. 127.0.0.1");
-      }
-      try {
-        return InetAddress.getByName(httpAddress);
-      } catch (UnknownHostException e) {
-        throw new IllegalArgumentException(
-            "httpEndpoint address '"
-                + httpAddress
-                + "' does not resolve: give an IP address or a host name");
-      }
-    }
-
-    /** Children may run in another directory (daemon mode: /): make every entry absolute. */
-    private static String absoluteClassPath(String classPath) {
-      StringBuilder sb = new StringBuilder();
-      for (String entry : classPath.split(java.io.File.pathSeparator)) {
-        if (entry.isEmpty()) {
-          continue;
-        }
-        if (sb.length() > 0) {
-          sb.append(java.io.File.pathSeparatorChar);
-        }
-        sb.append(Path.of(entry).toAbsolutePath());
-      }
-      return sb.toString();
-    }
-
-    /**
-     * A duration within 1 ms (they travel and are counted in milliseconds) and {@link
-     * #MAX_DURATION}; zero too if {@code zeroMeans} says what it means.
-     */
-    private static void duration(String name, Duration value, String zeroMeans) {
-      String orZero = zeroMeans == null ? "" : ", or " + zeroMeans;
-      if (value == null) {
-        throw new IllegalArgumentException(name + " is null: give a duration" + orZero);
-      }
-      if (value.isZero() && zeroMeans != null) {
-        return;
-      }
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(name + " (" + value + ") must be positive" + orZero);
-      }
-      if (value.compareTo(Duration.ofMillis(1)) < 0) {
-        throw new IllegalArgumentException(
-            name + " (" + value + ") must be at least 1 ms: it is kept in milliseconds" + orZero);
-      }
-      if (value.compareTo(MAX_DURATION) > 0) {
-        throw new IllegalArgumentException(
-            name
-                + " ("
-                + value
-                + ") must be at most "
-                + MAX_DURATION.toHours()
-                + " hours"
-                + orZero
-                + ": a longer one is a mistake (or an overflow) rather than a timeout");
-      }
-    }
-
-    /** Fails early, in the master, for a job class the children could not load. */
-    private static void checkJobClass(String name) {
-      Class<?> type;
-      try {
-        type = Class.forName(name, false, Thread.currentThread().getContextClassLoader());
-      } catch (ClassNotFoundException | LinkageError e) {
-        throw new IllegalArgumentException(
-            "job class " + name + " is not on the class path: check its name and the class path");
-      }
-      if (!ChildJob.class.isAssignableFrom(type)) {
-        throw new IllegalArgumentException(
-            "job class " + name + " does not implement " + ChildJob.class.getName());
-      }
-      if (!Modifier.isPublic(type.getModifiers()) || Modifier.isAbstract(type.getModifiers())) {
-        throw new IllegalArgumentException(
-            "job class " + name + " must be a public, concrete class");
-      }
-      try {
-        if (!Modifier.isPublic(type.getDeclaredConstructor().getModifiers())) {
-          throw new NoSuchMethodException();
-        }
-      } catch (NoSuchMethodException e) {
-        throw new IllegalArgumentException(
-            "job class " + name + " needs a public no-argument constructor");
-      }
+      return new PreforkServer(s.toConfig(), List.copyOf(s.listeners), Map.copyOf(s.routes));
     }
   }
 

@@ -46,11 +46,11 @@ public final class ControlPort extends AttachedTable {
       throw new IllegalArgumentException("post a command, not NONE");
     }
     checkAttached();
-    long waitUntil = System.currentTimeMillis() + PENDING_WAIT_MILLIS;
+    long waitUntil = System.nanoTime() + PENDING_WAIT_MILLIS * 1_000_000;
     while (true) {
       long word = view.getLongAcquire(COMMAND_OFFSET);
       long sequence = commandSequence(word);
-      if (sequence != acknowledged() && System.currentTimeMillis() < waitUntil) {
+      if (sequence != acknowledged() && System.nanoTime() - waitUntil < 0) {
         Thread.onSpinWait();
         sleepBriefly();
         continue;

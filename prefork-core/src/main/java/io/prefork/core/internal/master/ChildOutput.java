@@ -232,10 +232,10 @@ public final class ChildOutput implements AutoCloseable {
    * read).
    */
   String lastWords(int pid, long waitMillis) {
-    long deadline = System.currentTimeMillis() + waitMillis;
+    long deadline = System.nanoTime() + waitMillis * 1_000_000;
     synchronized (finished) {
       while (!finished.containsKey(pid)) {
-        long left = deadline - System.currentTimeMillis();
+        long left = (deadline - System.nanoTime()) / 1_000_000;
         if (left <= 0) {
           return "";
         }

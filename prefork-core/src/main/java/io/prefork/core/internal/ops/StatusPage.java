@@ -28,6 +28,18 @@ import java.util.Map;
 final class StatusPage {
   private StatusPage() {}
 
+  /** A text resource next to this class, read once: the page's style and script. */
+  private static String resource(String name) {
+    try (var in = StatusPage.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + name + " of " + StatusPage.class);
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** The page's Content-Security-Policy: its own inline style and script, requests to itself. */
   static final String POLICY =
       "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src"
@@ -262,17 +274,17 @@ final class StatusPage {
     for (StatusHistory.Sample h : history) {
       maxRate = Math.max(maxRate, h.callsPerSecond());
     }
-    spark(
+    Sparkline.draw(
         b,
         "spark-calls",
         "calls/s",
         history,
         historySeconds,
         s.takenAtMillis(),
-        Math.max(1, niceCeiling(maxRate)),
+        Math.max(1, Sparkline.niceCeiling(maxRate)),
         StatusHistory.Sample::callsPerSecond,
         "rate");
-    spark(
+    Sparkline.draw(
         b,
         "spark-busy",
         "busy workers (peak per second), of " + slots + " slots",
@@ -414,113 +426,6 @@ final class StatusPage {
         + " calls";
   }
 
-  /** A sparkline of one figure over the history's window, time running left to right. */
-  private static void spark(
-      StringBuilder b,
-      String id,
-      String label,
-      List<StatusHistory.Sample> history,
-      int windowSeconds,
-      long nowMillis,
-      double max,
-      java.util.function.ToDoubleFunction<StatusHistory.Sample> value,
-      String css) {
-    final int w = 600;
-    final int h = 64;
-    b.append("<figure class=\"spark ")
-        .append(css)
-        .append("\" id=\"")
-        .append(id)
-        .append("\" data-samples=\"")
-        .append(history.size())
-        .append("\"><figcaption>")
-        .append(esc(label));
-    if (!history.isEmpty()) {
-      b.append(" <b>")
-          .append(number(value.applyAsDouble(history.get(history.size() - 1))))
-          .append("</b> now");
-    }
-    b.append("<span class=\"scale\">scale 0–").append(number(max)).append("</span>");
-    b.append("</figcaption><svg viewBox=\"0 0 ")
-        .append(w)
-        .append(' ')
-        .append(h)
-        .append("\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"")
-        .append(esc(label))
-        .append("\">");
-    for (int i = 1; i <= 3; i++) {
-      b.append("<line class=\"grid\" x1=\"0\" x2=\"")
-          .append(w)
-          .append("\" y1=\"")
-          .append(h * i / 4)
-          .append("\" y2=\"")
-          .append(h * i / 4)
-          .append("\"/>");
-    }
-    if (history.size() >= 2) {
-      StringBuilder points = new StringBuilder();
-      double firstX = -1;
-      double lastX = 0;
-      for (StatusHistory.Sample sample : history) {
-        double age = (nowMillis - sample.atMillis()) / 1000.0;
-        double x = w - age / windowSeconds * w;
-        if (x < 0) {
-          continue;
-        }
-        double y = h - 1 - Math.min(1, value.applyAsDouble(sample) / max) * (h - 2);
-        if (firstX < 0) {
-          firstX = x;
-        }
-        lastX = x;
-        points.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
-      }
-      if (firstX >= 0) {
-        b.append(
-            String.format(
-                Locale.ROOT,
-                "<polygon class=\"area\" points=\"%.1f,%d %s%.1f,%d\"/>",
-                firstX,
-                h,
-                points,
-                lastX,
-                h));
-        b.append("<polyline class=\"line\" points=\"").append(points).append("\"/>");
-      }
-    } else {
-      b.append("<text x=\"8\" y=\"")
-          .append(h / 2 + 4)
-          .append("\" class=\"wait\">collecting: one sample a second</text>");
-    }
-    b.append("</svg><div class=\"axis\"><span>-")
-        .append(number(windowSeconds / 60.0))
-        .append(" min</span><span>-")
-        .append(number(windowSeconds / 120.0))
-        .append(" min</span><span>now</span></div></figure>");
-  }
-
-  /** 1, 2, 5 x 10^n at or above {@code v}. */
-  static double niceCeiling(double v) {
-    if (v <= 0) {
-      return 0;
-    }
-    double p = Math.pow(10, Math.floor(Math.log10(v)));
-    for (double m : new double[] {1, 2, 5, 10}) {
-      if (m * p >= v) {
-        return m * p;
-      }
-    }
-    return 10 * p;
-  }
-
-  /** A number for people: 3, 2.5, 6.74, 12.3 (no trailing zeros). */
-  static String number(double v) {
-    if (v == Math.rint(v) && Math.abs(v) < 1e15) {
-      return Long.toString((long) v);
-    }
-    String text = String.format(Locale.ROOT, Math.abs(v) < 10 ? "%.2f" : "%.1f", v);
-    return text.replaceAll("0+$", "").replaceAll("\\.$", "");
-  }
-
   private static String stateClass(MasterState state) {
     return switch (state) {
       case RUNNING -> "ok";
@@ -585,144 +490,8 @@ final class StatusPage {
         + "</body></html>\n";
   }
 
-  private static final String STYLE =
-      """
-      :root{--bg:#f6f7f9;--fg:#1d2330;--muted:#667085;--card:#fff;--line:#e3e6eb;\
-      --idle:#d6f2d9;--idle-fg:#1b5e20;--busy:#ffb74d;--busy-fg:#4a2800;\
-      --starting:#bcdcfb;--starting-fg:#0b3f86;--finishing:#e5c8f0;--finishing-fg:#4a148c;\
-      --exiting:#f4a3a3;--exiting-fg:#7a0000;--ok:#2e7d32;--bad:#c62828;--warn:#ef6c00;\
-      --info:#1565c0}
-      @media (prefers-color-scheme:dark){:root{--bg:#11151c;--fg:#e6e9ef;--muted:#98a2b3;\
-      --card:#1a202b;--line:#2a3140;--idle:#1f4d2a;--idle-fg:#b9f0c0;--busy:#b86e00;\
-      --busy-fg:#fff3e0;--starting:#1d4778;--starting-fg:#d6e9ff;--finishing:#55306a;\
-      --finishing-fg:#f3dcff;--exiting:#7c2323;--exiting-fg:#ffdede}}
-      *{box-sizing:border-box}
-      body{margin:0;padding:16px 24px 32px;background:var(--bg);color:var(--fg);\
-      font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif}
-      header{display:flex;flex-wrap:wrap;align-items:center;gap:8px 10px;margin:0 0 14px}
-      h1{font-size:20px;margin:0 8px 0 0;font-weight:650}
-      h1 .key{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-weight:500;\
-      color:var(--muted)}
-      h2{font-size:13px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);\
-      margin:22px 0 8px;font-weight:600}
-      .where{color:var(--muted);margin-left:auto;font-family:ui-monospace,"DejaVu Sans Mono",\
-      monospace;font-size:12.5px}
-      .badge{display:inline-block;padding:2px 9px;border-radius:999px;font-size:12px;\
-      font-weight:650;color:#fff;background:var(--muted)}
-      .badge.ok{background:var(--ok)}.badge.bad{background:var(--bad)}\
-      .badge.warn{background:var(--warn)}.badge.info{background:var(--info)}
-      .alert{background:var(--bad);color:#fff;padding:8px 12px;border-radius:8px}
-      .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(175px,1fr));gap:10px}
-      .card{background:var(--card);border:1px solid var(--line);border-radius:10px;\
-      padding:10px 14px}
-      .card h3{margin:0;font-size:12px;color:var(--muted);font-weight:600;\
-      text-transform:uppercase;letter-spacing:.05em}
-      .card .value{font-size:26px;font-weight:650;margin:2px 0;\
-      font-variant-numeric:tabular-nums}
-      .card .value small{font-size:14px;font-weight:500;color:var(--muted)}
-      .card .note{color:var(--muted);font-size:12.5px}
-      .bad{color:var(--bad)}
-      .bar{height:6px;border-radius:3px;background:var(--line);margin:4px 0 6px;overflow:hidden}
-      .bar i{display:block;height:100%;background:var(--ok)}.bar.hot i{background:var(--warn)}
-      #scoreboard{display:flex;flex-wrap:wrap;gap:6px;background:var(--card);\
-      border:1px solid var(--line);border-radius:10px;padding:10px}
-      .child{display:flex;flex-direction:column;align-items:center;padding:3px;\
-      border-radius:6px;outline:1px solid var(--line)}
-      .child .cells{display:flex;flex-wrap:wrap;gap:2px}
-      .child small{font-size:10px;color:var(--muted);margin-top:2px;\
-      font-family:ui-monospace,"DejaVu Sans Mono",monospace}
-      .cell{display:inline-flex;align-items:center;justify-content:center;width:24px;\
-      height:24px;border-radius:4px;font:600 13px/1 ui-monospace,"DejaVu Sans Mono",monospace;\
-      border:1px solid transparent;vertical-align:middle}
-      .cell.small{width:18px;height:18px;font-size:11px}
-      .c-idle{background:var(--idle);color:var(--idle-fg)}
-      .c-busy{background:var(--busy);color:var(--busy-fg)}
-      .c-starting{background:var(--starting);color:var(--starting-fg)}
-      .c-finishing{background:var(--finishing);color:var(--finishing-fg)}
-      .c-exiting{background:var(--exiting);color:var(--exiting-fg)}
-      .c-open{background:transparent;color:var(--muted);border:1px dashed var(--line)}
-      .c-unknown{background:#333;color:#fff}
-      #legend{list-style:none;padding:0;margin:8px 0 0;display:flex;flex-wrap:wrap;gap:4px 16px;\
-      color:var(--muted);font-size:12.5px}
-      #legend b{color:var(--fg);font-weight:600}
-      #legend .n{font-variant-numeric:tabular-nums;color:var(--fg)}
-      .sparks{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:10px}
-      .spark{margin:0;background:var(--card);border:1px solid var(--line);border-radius:10px;\
-      padding:8px 12px}
-      .spark figcaption{font-size:12.5px;color:var(--muted);display:flex;gap:6px;\
-      align-items:baseline}
-      .spark .scale{margin-left:auto;font-size:11px}
-      .spark figcaption b{color:var(--fg);font-size:15px}
-      .spark svg{display:block;width:100%;height:64px;margin-top:4px}
-      .spark .grid{stroke:var(--line);stroke-width:1;vector-effect:non-scaling-stroke}
-      .spark .line{fill:none;stroke-width:1.6;vector-effect:non-scaling-stroke;\
-      stroke-linejoin:round}
-      .spark.rate .line{stroke:var(--info)}.spark.rate .area{fill:var(--info);opacity:.14}
-      .spark.busy .line{stroke:var(--warn)}.spark.busy .area{fill:var(--warn);opacity:.16}
-      .spark .wait{fill:var(--muted);font-size:12px}
-      .axis{display:flex;justify-content:space-between;color:var(--muted);font-size:11px}
-      table{border-collapse:collapse;width:100%;background:var(--card);\
-      border:1px solid var(--line);border-radius:10px;overflow:hidden;\
-      font-variant-numeric:tabular-nums}
-      th,td{text-align:right;padding:4px 10px;border-bottom:1px solid var(--line);\
-      white-space:nowrap}
-      th{font-size:12px;color:var(--muted);font-weight:600;background:var(--bg)}
-      td:nth-child(5),th:nth-child(5),td:last-child,th:last-child{text-align:left}
-      tr:last-child td{border-bottom:0}
-      .none{color:var(--muted);text-align:center}
-      footer{margin-top:18px;color:var(--muted);font-size:12px}
-      a{color:var(--info)}
-      #live{position:fixed;top:10px;right:16px;font-size:12px;color:var(--muted);\
-      background:var(--card);border:1px solid var(--line);border-radius:999px;\
-      padding:2px 4px 2px 10px}
-      #live .dot{display:inline-block;width:8px;height:8px;border-radius:50%;\
-      background:var(--ok)}
-      #live button{font:inherit;border:0;background:var(--bg);color:var(--fg);\
-      border-radius:999px;padding:1px 8px;cursor:pointer}
-      body.stale #live .dot{background:var(--bad)}body.stale #live{color:var(--bad)}
-      body.stale #page{opacity:.55;filter:grayscale(.6)}
-      body.paused #live .dot{background:var(--muted)}
-      header{padding-right:220px}
-      """;
+  private static final String STYLE = resource("status.css");
 
   /** Refreshes the page in place every 2 s; says so when the master stops answering. */
-  private static final String SCRIPT =
-      """
-      <script>
-      (function () {
-        var body = document.body, text = document.getElementById('live-text');
-        var button = document.getElementById('pause');
-        var paused = false, since = null, refreshes = 0;
-        function clock(d) { return d.toTimeString().slice(0, 8); }
-        function refresh() {
-          if (paused) return;
-          fetch(location.href, {cache: 'no-store'}).then(function (r) {
-            return r.text();
-          }).then(function (html) {
-            var doc = new DOMParser().parseFromString(html, 'text/html');
-            var fresh = doc.getElementById('page');
-            if (!fresh) throw new Error('not a status page');
-            document.getElementById('page').replaceWith(fresh);
-            document.title = doc.title;
-            refreshes++;
-            document.documentElement.setAttribute('data-refreshes', String(refreshes));
-            since = null;
-            body.classList.remove('stale');
-            text.textContent = 'live · updated ' + clock(new Date());
-          }).catch(function () {
-            if (!since) since = new Date();
-            body.classList.add('stale');
-            text.textContent = 'no answer since ' + clock(since);
-          });
-        }
-        button.addEventListener('click', function () {
-          paused = !paused;
-          body.classList.toggle('paused', paused);
-          button.textContent = paused ? 'resume' : 'pause';
-          text.textContent = paused ? 'paused' : 'live · every 2 s';
-          if (!paused) refresh();
-        });
-        setInterval(refresh, 2000);
-      })();
-      </script>""";
+  private static final String SCRIPT = resource("status.js");
 }
