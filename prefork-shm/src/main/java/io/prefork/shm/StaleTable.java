@@ -80,7 +80,7 @@ final class StaleTable {
               "pid "
                   + stat.creatorPid()
                   + " is creating a prefork table on this key right now; stop it first or choose"
-                  + " another --shm-key");
+                  + " another shmKey");
         }
         throw TableCheck.unfinished(key, stat);
       }
