@@ -700,6 +700,20 @@ public final class PreforkServer implements AutoCloseable {
     }
 
     /**
+     * How long a wait-down keeps the children serving after readiness is withdrawn ({@code /readyz}
+     * answers 503, systemd hears STOPPING=1), so a load balancer stops sending before they leave;
+     * then they finish their connections within {@code gracefulTimeout}. A force-down does not
+     * wait. Default {@link Duration#ZERO}: the children are asked to go at once.
+     *
+     * @param drainDelay zero, or 1 ms to 24 hours
+     * @return this builder
+     */
+    public Builder drainDelay(Duration drainDelay) {
+      s.drainDelay = drainDelay;
+      return this;
+    }
+
+    /**
      * How long {@link #start()} waits for {@code minChildren} to accept; later, how long any new
      * child may take to accept before it is killed (and a restart it belongs to aborted). Default
      * 60 s.

@@ -94,6 +94,27 @@ class LeavingChildrenTest {
     }
   }
 
+  @Test
+  void aWaitDownWithADrainDelayWithdrawsReadinessFirstAndServesMeanwhile() throws Exception {
+    PreforkServer server =
+        cleanup.start(cleanup.builder(TestJob.class).drainDelay(Duration.ofSeconds(2)));
+    try (ControlHandle control = server.control()) {
+      Set<Integer> children = pids(control.status());
+      long asked = System.nanoTime();
+      control.waitDown();
+      waitUntil(
+          () -> control.status().masterState() == MasterState.STOPPING, "the master is stopping");
+      // Not ready any more, but the children still accept during the drain.
+      assertEquals("pong", Client.ask(server.port(), "ping"));
+      for (int pid : children) {
+        assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "child serves");
+      }
+      assertTrue(server.awaitTermination(Duration.ofSeconds(20)), "the master stops after it");
+      long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
+      assertTrue(took >= 2_000, "stopped after " + took + " ms, before the drain delay ended");
+    }
+  }
+
   private static String ask(int port, String request) {
     try {
       return Client.ask(port, request);

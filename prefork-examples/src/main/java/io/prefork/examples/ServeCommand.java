@@ -153,6 +153,15 @@ final class ServeCommand implements Callable<Integer> {
   double gracefulTimeout;
 
   @Option(
+      names = "--drain-delay",
+      paramLabel = "SECONDS",
+      defaultValue = "0",
+      description =
+          "On a wait-down, how long the children keep serving after /readyz turns 503, so a load"
+              + " balancer stops sending first (default: ${DEFAULT-VALUE}).")
+  double drainDelay;
+
+  @Option(
       names = "--start-timeout",
       paramLabel = "SECONDS",
       defaultValue = "60",
@@ -313,6 +322,8 @@ final class ServeCommand implements Callable<Integer> {
           .jobTimeout(jobTimeout == 0 ? Duration.ZERO : seconds("--job-timeout", jobTimeout))
           .maxCallsPerChild(maxCalls)
           .gracefulTimeout(seconds("--graceful-timeout", gracefulTimeout))
+          .drainDelay(
+              drainDelay == 0 ? Duration.ZERO : seconds("--drain-delay", drainDelay))
           .startTimeout(seconds("--start-timeout", startTimeout))
           .backlog(backlog)
           .daemon(daemon)

@@ -30,6 +30,11 @@ final class MasterPhases {
   /** The pool's floor: minChildren, raised and lowered by ADD_CHILD / REMOVE_CHILD. */
   private int floor;
 
+  /** A wait-down's drain: readiness is withdrawn, children go once it ends (0: not draining). */
+  private long drainUntilNanos;
+
+  private boolean draining;
+
   MasterPhases(MasterContext m) {
     this.m = m;
     this.floor = m.config.minChildren();
@@ -73,13 +78,39 @@ final class MasterPhases {
     if (stopping()) {
       return;
     }
+    phase = Phase.STOPPING;
+    m.table.masterState(MasterState.STOPPING);
+    m.events.stopping(); // readiness goes now: a load balancer stops sending during the drain
+    long drain = m.config.drainDelay().toNanos();
+    if (drain > 0) {
+      log.info(
+          "wait-down: not ready any more; the children keep serving for the drain delay of {} s",
+          m.config.drainDelay().toMillis() / 1000.0);
+      draining = true;
+      drainUntilNanos = m.clock.nanoTime() + drain;
+      return;
+    }
+    releaseChildren();
+  }
+
+  /** {@return whether a wait-down's drain delay is running (the children still accept)} */
+  boolean draining() {
+    return draining;
+  }
+
+  /** Ends the drain once its delay passed: then the children are asked to go. */
+  void drainTick() {
+    if (draining && m.clock.nanoTime() - drainUntilNanos >= 0) {
+      draining = false;
+      releaseChildren();
+    }
+  }
+
+  private void releaseChildren() {
     log.info(
         "wait-down: {} finish their connections (at most {} s), then exit",
         children(m.pool.size()),
         m.config.gracefulTimeout().toSeconds());
-    phase = Phase.STOPPING;
-    m.table.masterState(MasterState.STOPPING);
-    m.events.stopping();
     for (ChildProcess child : List.copyOf(m.pool.all())) {
       m.pool.askToExit(child, ExitRequest.STOP);
     }
@@ -95,6 +126,7 @@ final class MasterPhases {
       m.events.stopping();
     }
     phase = Phase.FORCE_STOPPING;
+    draining = false;
     m.table.masterState(MasterState.FORCE_STOPPING);
     m.pool.killAll(ExitCause.KILLED);
     m.socket.close();

@@ -38,7 +38,8 @@ public record ServerConfig(
     Duration childIdleTimeout,
     String childJvmPreset,
     long childHeapBytes,
-    Duration writeTimeout) {
+    Duration writeTimeout,
+    Duration drainDelay) {
 
   public ServerConfig {
     childJvmOptions = List.copyOf(childJvmOptions);

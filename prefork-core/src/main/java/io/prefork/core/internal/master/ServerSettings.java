@@ -60,6 +60,7 @@ public final class ServerSettings {
   public String childClassPath = System.getProperty("java.class.path");
   public Duration readTimeout = Duration.ofSeconds(10);
   public Duration writeTimeout = Duration.ofSeconds(10);
+  public Duration drainDelay = Duration.ZERO;
   public Duration gracefulTimeout = Duration.ofSeconds(30);
   public Duration startTimeout = Duration.ofSeconds(60);
   public boolean handleSignals = false;
@@ -136,6 +137,7 @@ public final class ServerSettings {
           "maxSpare (" + spareCap + ") must be > minSpare (" + minSpare + ")");
     }
     duration("childIdleTimeout", childIdleTimeout, null);
+    duration("drainDelay", drainDelay, "zero for none");
     duration("jobTimeout", jobTimeout, "zero for no watchdog");
     if (maxCallsPerChild < 0 || maxCallsPerChild > MAX_CALLS) {
       throw new IllegalArgumentException(
@@ -240,7 +242,8 @@ public final class ServerSettings {
         childIdleTimeout,
         preset.label(),
         childHeap,
-        writeTimeout);
+        writeTimeout,
+        drainDelay);
   }
 
   /** The endpoint's address, checked with its port and routes; null when it is off. */

@@ -138,7 +138,8 @@ public final class Supervisor {
     log.info("the JVM is exiting: stopping the prefork server");
     request(Command.WAIT_DOWN);
     try {
-      long millis = Math.min(m.config.gracefulTimeout().toMillis(), 5_000);
+      long millis =
+          Math.min(m.config.drainDelay().plus(m.config.gracefulTimeout()).toMillis(), 5_000);
       if (!terminated.await(millis, TimeUnit.MILLISECONDS)) {
         request(Command.FORCE_DOWN);
         terminated.await(5, TimeUnit.SECONDS);
@@ -229,6 +230,7 @@ public final class Supervisor {
           if (m.pool.isEmpty()) {
             break;
           }
+          phases.drainTick();
           keeper.enforceExitDeadlines();
         } else {
           keeper.tick();
