@@ -22,7 +22,9 @@ public final class JavaProcesses implements AfterEachCallback {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (arg.startsWith("--add-") || arg.startsWith("--enable-native-access")) {
+      if (arg.startsWith("--add-")
+          || arg.startsWith("--enable-native-access")
+          || arg.startsWith("--sun-misc-unsafe-memory-access")) {
         cmd.add(arg);
       }
     }
