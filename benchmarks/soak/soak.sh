@@ -110,6 +110,18 @@ ctl() { # key args...
 ppid_of() { awk '/^PPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 rss_kb_of() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 threads_of() { awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
+# The sockets (by inode) a process has open.
+sockets_of() {
+  local f l
+  for f in /proc/"$1"/fd/*; do
+    l=$(readlink "$f" 2>/dev/null) || continue
+    case "$l" in socket:*) echo "$l" ;; esac
+  done | sort -u
+}
+# Connections a (frozen) child holds: its sockets that its master does not have (the listening
+# socket, inherited, is the master's too). More than its BUSY slots when a worker had accepted a
+# connection but not yet marked its slot busy at the instant of the SIGSTOP.
+held_by() { comm -23 <(sockets_of "$1") <(sockets_of "$2") | wc -l; }
 fds_of() { local n; n=$(ls "/proc/$1/fd" 2>/dev/null | wc -l) || true; echo "$n"; }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -267,48 +279,49 @@ sleep_until() { # epoch ms
 }
 
 # ---- the chaos ---------------------------------------------------------------------------------
-echo -e "server\tstop_ms\tkill_ms\tpid\tbusy\tslots\tresult" >"$OUT/kills.tsv"
+echo -e "server\tstop_ms\tkill_ms\tpid\tbusy\tslots\theld\tresult" >"$OUT/kills.tsv"
 echo -e "server\tms\trc\ttook_ms\toutput" >"$OUT/restarts.tsv"
 
 kill_loop() { # server
   set +e                                         # a loop in its own subshell: it never stops early
-  local s=$1 key=${KEY[$1]} master=${MASTER[$1]} next status pids p cand n pick stop_ms kill_ms busy slots
+  local s=$1 key=${KEY[$1]} master=${MASTER[$1]} next status pids p cand n pick stop_ms kill_ms busy slots held
   next=$(( START_MS + ${OFFSET_MS[$s]} + KILL_EVERY * 1000 ))
   while [ "$next" -lt "$END_MS" ]; do
     sleep_until "$next"
     next=$(( next + KILL_EVERY * 1000 ))
     while [ "$next" -le "$(now_ms)" ]; do next=$(( next + KILL_EVERY * 1000 )); done  # behind: skip
     if ! status=$(ctl "$key" status --json 2>>"$OUT/ctl-errors.log"); then
-      echo -e "$s\t$(now_ms)\t\t\t\t\tskipped: ctl status failed" >>"$OUT/kills.tsv"; continue
+      echo -e "$s\t$(now_ms)\t\t\t\t\t\tskipped: ctl status failed" >>"$OUT/kills.tsv"; continue
     fi
     pids=$(grep -o '"pid":[0-9]*' <<<"$status" | cut -d: -f2 | sort -u)
     cand=()
     for p in $pids; do [ "$(ppid_of "$p")" = "$master" ] && cand+=("$p"); done
     n=${#cand[@]}
     if [ "$n" -eq 0 ]; then
-      echo -e "$s\t$(now_ms)\t\t\t\t\tskipped: no child of the master in the table" >>"$OUT/kills.tsv"; continue
+      echo -e "$s\t$(now_ms)\t\t\t\t\t\tskipped: no child of the master in the table" >>"$OUT/kills.tsv"; continue
     fi
     pick=${cand[$((RANDOM % n))]}
     echo "$pick" >"$OUT/frozen-$s"
     if ! kill -STOP "$pick" 2>/dev/null; then
       rm -f "$OUT/frozen-$s"
-      echo -e "$s\t$(now_ms)\t\t$pick\t\t\tskipped: gone before SIGSTOP" >>"$OUT/kills.tsv"; continue
+      echo -e "$s\t$(now_ms)\t\t$pick\t\t\t\tskipped: gone before SIGSTOP" >>"$OUT/kills.tsv"; continue
     fi
     stop_ms=$(now_ms)
     if ! status=$(ctl "$key" status --json 2>>"$OUT/ctl-errors.log"); then
       kill -CONT "$pick" 2>/dev/null || true; rm -f "$OUT/frozen-$s"
-      echo -e "$s\t$stop_ms\t\t$pick\t\t\tskipped: ctl status failed while frozen" >>"$OUT/kills.tsv"; continue
+      echo -e "$s\t$stop_ms\t\t$pick\t\t\t\tskipped: ctl status failed while frozen" >>"$OUT/kills.tsv"; continue
     fi
     busy=$(grep -o "\"pid\":$pick,\"state\":\"BUSY\"" <<<"$status" | wc -l || true)
     slots=$(grep -o "\"pid\":$pick,\"state\":" <<<"$status" | wc -l || true)
+    held=$(held_by "$pick" "$master")
     if [ "$(ppid_of "$pick")" != "$master" ]; then     # a frozen child can't exit; the master may kill it
       rm -f "$OUT/frozen-$s"
-      echo -e "$s\t$stop_ms\t\t$pick\t$busy\t$slots\tskipped: no longer a child of the master" >>"$OUT/kills.tsv"; continue
+      echo -e "$s\t$stop_ms\t\t$pick\t$busy\t$slots\t$held\tskipped: no longer a child of the master" >>"$OUT/kills.tsv"; continue
     fi
     kill -KILL "$pick" 2>/dev/null || true
     kill_ms=$(now_ms)
     rm -f "$OUT/frozen-$s"
-    echo -e "$s\t$stop_ms\t$kill_ms\t$pick\t$busy\t$slots\tkilled" >>"$OUT/kills.tsv"
+    echo -e "$s\t$stop_ms\t$kill_ms\t$pick\t$busy\t$slots\t$held\tkilled" >>"$OUT/kills.tsv"
   done
 }
 

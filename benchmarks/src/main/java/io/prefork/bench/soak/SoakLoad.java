@@ -264,6 +264,7 @@ public final class SoakLoad {
     final AtomicLongArray[] okPerSecond = new AtomicLongArray[Kind.values().length];
     final AtomicLongArray[] badPerSecond = new AtomicLongArray[Kind.values().length];
     final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
+    final ConcurrentLinkedQueue<Failure> notes = new ConcurrentLinkedQueue<>();
     final AtomicInteger failureCount = new AtomicInteger();
     final ConcurrentLinkedQueue<Socket> open = new ConcurrentLinkedQueue<>();
     volatile boolean over;
@@ -288,6 +289,13 @@ public final class SoakLoad {
       AtomicLongArray a = (good ? okPerSecond : badPerSecond)[kind.ordinal()];
       if (s >= 0 && s < a.length()) {
         a.incrementAndGet(s);
+      }
+    }
+
+    /** An abusive client's outcome that the server should not have given it. */
+    void noted(Failure f) {
+      if (notes.size() < 10_000) {
+        notes.add(f);
       }
     }
 
@@ -360,6 +368,17 @@ public final class SoakLoad {
                   r.message()));
           pause(1); // no busy loop against a refusing server
         } else if (!kind.wellBehaved) {
+          if (surprising(r.outcome())) {
+            shared.noted(
+                new Failure(
+                    kind,
+                    server,
+                    beginMillis,
+                    System.currentTimeMillis(),
+                    r.outcome(),
+                    r.bytes(),
+                    r.message()));
+          }
           pause(50 + random.nextInt(100));
         }
       }
@@ -407,6 +426,23 @@ public final class SoakLoad {
         }
       }
       return have;
+    }
+
+    private String printable(int have) {
+      return have <= 0
+          ? ""
+          : new String(buffer, 0, Math.min(have, 60), StandardCharsets.ISO_8859_1)
+              .replaceAll("[^\\x20-\\x7e]", ".");
+    }
+
+    /** Outcomes of abusive clients that are not what the server should do to them. */
+    private boolean surprising(String outcome) {
+      return switch (kind) {
+        case SLOW, SILENT -> !outcome.equals("cut") && !outcome.equals("cut-early");
+        case GARBAGE -> outcome.equals("other-answer") || outcome.startsWith("client");
+        case NEVER_READ -> !outcome.equals("answered-unread");
+        default -> false;
+      };
     }
 
     private boolean complete(int have) {
@@ -472,7 +508,8 @@ public final class SoakLoad {
           pause(shared.options.slowIntervalMillis());
         }
         int have = readAll(s.getInputStream());
-        return new Result(complete(have) ? "answered" : have == 0 ? "cut" : "incomplete", have, "");
+        return new Result(
+            complete(have) ? "answered" : have == 0 ? "cut" : "incomplete", have, printable(have));
       } catch (IOException e) {
         if (!shared.running()) {
           return null;
@@ -496,7 +533,7 @@ public final class SoakLoad {
       try {
         s = open();
         int n = s.getInputStream().read(buffer);
-        return new Result(n < 0 ? cut(t0) : "answered", Math.max(n, 0), "");
+        return new Result(n < 0 ? cut(t0) : "answered", Math.max(n, 0), printable(n));
       } catch (IOException e) {
         if (!shared.running()) {
           return null;
@@ -519,7 +556,7 @@ public final class SoakLoad {
         s.getOutputStream().flush();
         int have = readAll(s.getInputStream());
         if (have > 0) {
-          return new Result(buffer[0] == 'H' ? "answered" : "other-answer", have, "");
+          return new Result(buffer[0] == 'H' ? "answered" : "other-answer", have, printable(have));
         }
         return new Result(cut(t0), 0, "");
       } catch (IOException e) {
@@ -699,6 +736,29 @@ public final class SoakLoad {
     }
   }
 
+  private static void writeFailures(Path file, List<Failure> failures) throws IOException {
+    failures.sort((a, b) -> Long.compare(a.endMillis(), b.endMillis()));
+    try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(file, StandardCharsets.UTF_8))) {
+      w.println("kind\tserver\tstart_ms\tend_ms\toutcome\tbytes\tmessage");
+      for (Failure f : failures) {
+        w.println(
+            f.kind().label
+                + "\t"
+                + f.server()
+                + "\t"
+                + f.startMillis()
+                + "\t"
+                + f.endMillis()
+                + "\t"
+                + f.outcome()
+                + "\t"
+                + f.bytes()
+                + "\t"
+                + f.message().replace('\t', ' ').replace('\n', ' '));
+      }
+    }
+  }
+
   private static String ms(long micros) {
     return micros < 0 ? "" : String.format(Locale.ROOT, "%.3f", micros / 1_000.0);
   }
@@ -779,29 +839,8 @@ public final class SoakLoad {
     Files.writeString(o.out().resolve("load.tsv"), tsv);
     Files.writeString(o.out().resolve("load.json"), json);
 
-    List<Failure> failures = new ArrayList<>(shared.failures);
-    failures.sort((a, b) -> Long.compare(a.endMillis(), b.endMillis()));
-    try (PrintWriter w =
-        new PrintWriter(
-            Files.newBufferedWriter(o.out().resolve("failures.tsv"), StandardCharsets.UTF_8))) {
-      w.println("kind\tserver\tstart_ms\tend_ms\toutcome\tbytes\tmessage");
-      for (Failure f : failures) {
-        w.println(
-            f.kind().label
-                + "\t"
-                + f.server()
-                + "\t"
-                + f.startMillis()
-                + "\t"
-                + f.endMillis()
-                + "\t"
-                + f.outcome()
-                + "\t"
-                + f.bytes()
-                + "\t"
-                + f.message().replace('\t', ' ').replace('\n', ' '));
-      }
-    }
+    writeFailures(o.out().resolve("failures.tsv"), new ArrayList<>(shared.failures));
+    writeFailures(o.out().resolve("abusive-notes.tsv"), new ArrayList<>(shared.notes));
     try (PrintWriter w =
         new PrintWriter(
             Files.newBufferedWriter(o.out().resolve("timeline.tsv"), StandardCharsets.UTF_8))) {

@@ -51,7 +51,19 @@ public final class SoakReport {
   record Failure(
       String kind, String server, long start, long end, String outcome, String message) {}
 
-  record Kill(String server, long stop, long kill, String pid, int busy, int slots, String result) {
+  /**
+   * One kill: its child frozen at {@code stop}, killed at {@code kill}; its BUSY slots and the
+   * connections it held (sockets its master does not share) while frozen.
+   */
+  record Kill(
+      String server,
+      long stop,
+      long kill,
+      String pid,
+      int busy,
+      int slots,
+      int held,
+      String result) {
     boolean killed() {
       return result.equals("killed");
     }
@@ -139,7 +151,16 @@ public final class SoakReport {
     }
     List<Kill> kills = new ArrayList<>();
     for (String[] f : rows(dir.resolve("kills.tsv"))) {
-      kills.add(new Kill(f[0], num(f[1]), num(f[2]), f[3], (int) num(f[4]), (int) num(f[5]), f[6]));
+      kills.add(
+          new Kill(
+              f[0],
+              num(f[1]),
+              num(f[2]),
+              f[3],
+              (int) num(f[4]),
+              (int) num(f[5]),
+              (int) num(f[6]),
+              f[7]));
     }
     List<String[]> restarts = rows(dir.resolve("restarts.tsv"));
     List<Proc> procs = new ArrayList<>();
@@ -194,9 +215,13 @@ public final class SoakReport {
       }
     }
     int overBusy = 0;
+    int overHeld = 0;
     for (Map.Entry<Kill, Integer> e : perKill.entrySet()) {
       if (e.getValue() > e.getKey().busy()) {
         overBusy++;
+      }
+      if (e.getValue() > e.getKey().held()) {
+        overHeld++;
       }
     }
 
@@ -229,14 +254,15 @@ public final class SoakReport {
     r.append('\n');
 
     r.append(
-            "## Chaos\n\n| server | kills | skipped | busy slots at the kills | failures matched"
-                + " | kills with more failures than busy slots | frozen ms p50 / max"
-                + " | restarts (ok / failed) | ctl restart ms p50 |\n")
-        .append("|---|---:|---:|---:|---:|---:|---|---|---:|\n");
+            "## Chaos\n\n| server | kills | skipped | busy slots at the kills | connections held"
+                + " | failures matched | kills with more failures than busy slots"
+                + " | frozen ms p50 / max | restarts (ok / failed) | ctl restart ms p50 |\n")
+        .append("|---|---:|---:|---:|---:|---:|---:|---|---|---:|\n");
     for (String server : List.of("hello", "wait")) {
       int k = 0;
       int skipped = 0;
       long busy = 0;
+      long held = 0;
       int matched = 0;
       int over = 0;
       List<Long> frozen = new ArrayList<>();
@@ -248,6 +274,7 @@ public final class SoakReport {
           k++;
           frozen.add(x.kill() - x.stop());
           busy += Math.max(0, x.busy());
+          held += Math.max(0, x.held());
           int m = perKill.getOrDefault(x, 0);
           matched += m;
           if (m > x.busy()) {
@@ -275,11 +302,12 @@ public final class SoakReport {
       r.append(
           String.format(
               Locale.ROOT,
-              "| %s | %d | %d | %d | %d | %d | %s | %d / %d | %s |%n",
+              "| %s | %d | %d | %d | %d | %d | %d | %s | %d / %d | %s |%n",
               server,
               k,
               skipped,
               busy,
+              held,
               matched,
               over,
               frozen.isEmpty()
@@ -341,6 +369,30 @@ public final class SoakReport {
       Map<String, Integer> byOutcome = new TreeMap<>();
       failures.forEach(f -> byOutcome.merge(f.kind() + " " + f.outcome(), 1, Integer::sum));
       r.append("Failed well-behaved requests by outcome: ").append(byOutcome).append("\n\n");
+    }
+
+    List<String[]> notes = rows(dir.resolve("abusive-notes.tsv"));
+    if (!notes.isEmpty()) {
+      r.append("## Abusive clients that were not cut\n\n");
+      for (String[] n : notes.subList(0, Math.min(20, notes.size()))) {
+        r.append("- ")
+            .append(n[0])
+            .append(" on ")
+            .append(n[1])
+            .append(": ")
+            .append(n[4])
+            .append(" after ")
+            .append(num(n[3]) - num(n[2]))
+            .append(" ms (start ")
+            .append(n[2])
+            .append(")")
+            .append(n.length > 6 && !n[6].isBlank() ? ": `" + n[6] + "`" : "")
+            .append('\n');
+      }
+      if (notes.size() > 20) {
+        r.append("- ... ").append(notes.size() - 20).append(" more in abusive-notes.tsv\n");
+      }
+      r.append('\n');
     }
 
     // ---- processes
@@ -425,6 +477,7 @@ public final class SoakReport {
     boolean pass =
         errors <= allowed
             && unmatched.isEmpty()
+            && overHeld == 0
             && leftovers.isEmpty()
             && loadExit.equals("0")
             && loadComplete;
@@ -432,12 +485,14 @@ public final class SoakReport {
         String.format(
             Locale.ROOT,
             "verdict: %s (errors %d <= allowed %d: %s; failures not in flight at a kill: %d; kills with"
-                + " more failures than busy slots: %d; kills %d; SoakLoad exit %s; left behind %d)%n",
+                + " more failures than connections held: %d, than busy slots: %d; kills %d;"
+                + " SoakLoad exit %s; left behind %d)%n",
             pass ? "PASS" : "FAIL",
             errors,
             allowed,
             errors <= allowed ? "yes" : "NO",
             unmatched.size(),
+            overHeld,
             overBusy,
             killed,
             loadExit,
