@@ -8,11 +8,11 @@
 #          that must get every answer; abusive ones that the server must cut: slow (a byte every
 #          100 ms), silent (send nothing: the 10 s read timeout cuts them), garbage (random bytes),
 #          never-read (a request whose answer is never read, the socket held 15 s)
-#   chaos  on each server: `ctl restart` every 10 s; a random child (a pid from `ctl status
-#          --json` whose /proc/PID/status PPid is the master) killed with SIGKILL every 5 s. The
-#          child is frozen (SIGSTOP) first and `ctl status --json` read again, so that its BUSY
-#          slots are counted at the instant of the kill: only the connections those slots held may
-#          fail. The wait server's chaos runs 2.5 s after the hello server's.
+#   chaos  on each server: `ctl restart` every 10 s; every 5 s a random child killed with SIGKILL:
+#          a child JVM whose /proc/PID/status PPid is the master, frozen (SIGSTOP), then looked up
+#          in `ctl status --json` read while it is frozen (a pid not in the table is let go), its
+#          BUSY slots and the connections it holds counted, and killed: only the connections it
+#          held may fail. The wait server's chaos runs 2.5 s after the hello server's.
 #
 # It reports requests and failures per client kind, the outcomes of the abusive clients, every
 # kill with the BUSY slots of its child, the RSS and descriptors of masters and children (at the
@@ -128,13 +128,17 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 shm_present() { ipcs -m | awk -v k="$1" '$1 == k { f = 1 } END { exit !f }'; }
 shm_unattached() { ipcs -m | awk -v k="$1" '$1 == k && $6 == 0 { f = 1 } END { exit !f }'; }
 # Processes of a server's children: ChildMain with the server's key on its command line.
-children_by_key() { pgrep -f "io.prefork.core.internal.child.ChildMain $1 " || true; }
+children_by_key() { pgrep -f "io.prefork.core.ChildMain $1 " || true; }
 
-# Ends a process we started and every process under it, by pid.
+# Ends a process we started and every process under it, by pid: frozen first, so that it starts
+# nothing new meanwhile (a chaos loop between two commands).
 kill_tree() { # signal pid
-  local c
-  for c in $(pgrep -P "$2" 2>/dev/null || true); do kill_tree "$1" "$c"; done
+  local c kids
+  kill -STOP "$2" 2>/dev/null || return 0
+  kids=$(pgrep -P "$2" 2>/dev/null || true)
+  for c in $kids; do kill_tree "$1" "$c"; done
   kill "-$1" "$2" 2>/dev/null || true
+  kill -CONT "$2" 2>/dev/null || true
 }
 
 # A child frozen by a kill loop is in $OUT/frozen-SERVER until it is killed: the clean-up kills it.
@@ -185,7 +189,14 @@ cleanup() {
   for s in "${SERVERS[@]}"; do stop_server "$s"; done
   return 0
 }
-on_signal() { log "interrupted: stopping everything"; cleanup; check_leftovers >/dev/null; exit 130; }
+on_signal() {
+  local left
+  log "interrupted: stopping everything"
+  cleanup
+  left=$(check_leftovers)
+  if [ -n "$left" ]; then log "left behind: $left"; else log "stopped; nothing left behind"; fi
+  exit 130
+}
 trap cleanup EXIT
 trap on_signal INT TERM HUP
 
@@ -284,36 +295,40 @@ echo -e "server\tms\trc\ttook_ms\toutput" >"$OUT/restarts.tsv"
 
 kill_loop() { # server
   set +e                                         # a loop in its own subshell: it never stops early
-  local s=$1 key=${KEY[$1]} master=${MASTER[$1]} next status pids p cand n pick stop_ms kill_ms busy slots held
+  local s=$1 key=${KEY[$1]} master=${MASTER[$1]} next status p cand n pick stop_ms kill_ms busy slots held
   next=$(( START_MS + ${OFFSET_MS[$s]} + KILL_EVERY * 1000 ))
   while [ "$next" -lt "$END_MS" ]; do
     sleep_until "$next"
     next=$(( next + KILL_EVERY * 1000 ))
     while [ "$next" -le "$(now_ms)" ]; do next=$(( next + KILL_EVERY * 1000 )); done  # behind: skip
-    if ! status=$(ctl "$key" status --json 2>>"$OUT/ctl-errors.log"); then
-      echo -e "$s\t$(now_ms)\t\t\t\t\t\tskipped: ctl status failed" >>"$OUT/kills.tsv"; continue
-    fi
-    pids=$(grep -o '"pid":[0-9]*' <<<"$status" | cut -d: -f2 | sort -u)
+    # A child JVM of this master (the kernel's PPid), frozen, then found in `ctl status --json`:
+    # one ctl per kill, and the table is read while the child can change nothing in it.
     cand=()
-    for p in $pids; do [ "$(ppid_of "$p")" = "$master" ] && cand+=("$p"); done
+    for p in $(pgrep -P "$master" 2>/dev/null); do
+      grep -q 'io.prefork.core.ChildMain' "/proc/$p/cmdline" 2>/dev/null && cand+=("$p")
+    done
     n=${#cand[@]}
     if [ "$n" -eq 0 ]; then
-      echo -e "$s\t$(now_ms)\t\t\t\t\t\tskipped: no child of the master in the table" >>"$OUT/kills.tsv"; continue
+      echo -e "$s\t$(now_ms)\t\t\t\t\t\tskipped: the master has no child" >>"$OUT/kills.tsv"; continue
     fi
     pick=${cand[$((RANDOM % n))]}
     echo "$pick" >"$OUT/frozen-$s"
-    if ! kill -STOP "$pick" 2>/dev/null; then
+    if [ "$(ppid_of "$pick")" != "$master" ] || ! kill -STOP "$pick" 2>/dev/null; then
       rm -f "$OUT/frozen-$s"
       echo -e "$s\t$(now_ms)\t\t$pick\t\t\t\tskipped: gone before SIGSTOP" >>"$OUT/kills.tsv"; continue
     fi
     stop_ms=$(now_ms)
     if ! status=$(ctl "$key" status --json 2>>"$OUT/ctl-errors.log"); then
       kill -CONT "$pick" 2>/dev/null || true; rm -f "$OUT/frozen-$s"
-      echo -e "$s\t$stop_ms\t\t$pick\t\t\t\tskipped: ctl status failed while frozen" >>"$OUT/kills.tsv"; continue
+      echo -e "$s\t$stop_ms\t\t$pick\t\t\t\tskipped: ctl status failed" >>"$OUT/kills.tsv"; continue
     fi
     busy=$(grep -o "\"pid\":$pick,\"state\":\"BUSY\"" <<<"$status" | wc -l || true)
     slots=$(grep -o "\"pid\":$pick,\"state\":" <<<"$status" | wc -l || true)
     held=$(held_by "$pick" "$master")
+    if [ "$slots" -eq 0 ]; then                       # not (or no longer) in the table: not ours to kill
+      kill -CONT "$pick" 2>/dev/null || true; rm -f "$OUT/frozen-$s"
+      echo -e "$s\t$stop_ms\t\t$pick\t$busy\t$slots\t$held\tskipped: not in ctl status" >>"$OUT/kills.tsv"; continue
+    fi
     if [ "$(ppid_of "$pick")" != "$master" ]; then     # a frozen child can't exit; the master may kill it
       rm -f "$OUT/frozen-$s"
       echo -e "$s\t$stop_ms\t\t$pick\t$busy\t$slots\t$held\tskipped: no longer a child of the master" >>"$OUT/kills.tsv"; continue
@@ -399,8 +414,11 @@ for i in $(seq 1 50); do                      # children leave within a second o
 done
 LEFT=$(check_leftovers)
 {
-  echo "# ps after the stop (java processes)"
-  ps -eo pid,ppid,stat,etime,args | awk 'NR == 1 || /[j]ava/' | cut -c1-200
+  echo "# ps after the stop: processes of this run's keys, ports or directory (none expected)"
+  ps -eo pid,ppid,stat,etime,args |
+    awk -v a="${KEY[hello]}" -v b="${KEY[wait]}" -v c="--port ${PORT[hello]}" -v d="--port ${PORT[wait]}" \
+      -v e="$OUT" 'NR == 1 || ((index($0, a) || index($0, b) || index($0, c) || index($0, d) ||
+        index($0, e)) && !/ awk /)' | cut -c1-200
   echo "# ipcs -m after the stop"
   ipcs -m
 } >"$OUT/after-stop.txt"

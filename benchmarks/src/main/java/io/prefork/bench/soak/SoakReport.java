@@ -480,13 +480,14 @@ public final class SoakReport {
             && overHeld == 0
             && leftovers.isEmpty()
             && loadExit.equals("0")
+            && serveExitsClean(serveExit)
             && loadComplete;
     r.append(
         String.format(
             Locale.ROOT,
             "verdict: %s (errors %d <= allowed %d: %s; failures not in flight at a kill: %d; kills with"
                 + " more failures than connections held: %d, than busy slots: %d; kills %d;"
-                + " SoakLoad exit %s; left behind %d)%n",
+                + " SoakLoad exit %s; serve exit %s; left behind %d)%n",
             pass ? "PASS" : "FAIL",
             errors,
             allowed,
@@ -496,6 +497,7 @@ public final class SoakReport {
             overBusy,
             killed,
             loadExit,
+            serveExit.isBlank() ? "-" : serveExit,
             leftovers.size()));
     String[] h = mastersLine.get("hello");
     String[] w = mastersLine.get("wait");
@@ -517,6 +519,19 @@ public final class SoakReport {
             w[3],
             leftovers.size()));
     return pass;
+  }
+
+  /** "hello=0,wait=0": every serve stopped with status 0 (none given: not checked). */
+  static boolean serveExitsClean(String serveExit) {
+    if (serveExit.isBlank()) {
+      return true;
+    }
+    for (String part : serveExit.split(",")) {
+      if (!part.endsWith("=0")) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Proc first(List<Proc> procs, String server, String role, String phase) {
