@@ -26,6 +26,23 @@ final class FdLinks {
     return links;
   }
 
+  /** Every descriptor of the process and what it points to, by number. */
+  static java.util.SortedMap<Integer, String> byNumber(long pid) throws IOException {
+    java.util.SortedMap<Integer, String> links = new java.util.TreeMap<>();
+    try (DirectoryStream<Path> dir =
+        Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "fd"))) {
+      for (Path fd : dir) {
+        try {
+          links.put(
+              Integer.parseInt(fd.getFileName().toString()), Files.readSymbolicLink(fd).toString());
+        } catch (IOException e) {
+          // closed meanwhile
+        }
+      }
+    }
+    return links;
+  }
+
   static String link(long pid, int fd) throws IOException {
     return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "fd", Integer.toString(fd)))
         .toString();

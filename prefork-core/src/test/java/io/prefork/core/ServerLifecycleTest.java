@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -311,31 +312,99 @@ class ServerLifecycleTest {
   }
 
   @Test
-  void childrenInheritOnlyTheListeningSocket() throws Exception {
-    java.nio.file.Path sentinel = java.nio.file.Files.createTempFile("prefork-sentinel", ".txt");
-    try (var open =
-        new java.io.FileInputStream(sentinel.toFile())) { // not close-on-exec in the JDK
+  void aChildHoldsTheListenerItsOutputPipeAndOnlyWhatItsOwnJvmOpens() throws Exception {
+    Path sentinel = Files.createTempFile("prefork-sentinel", ".txt");
+    // Descriptors of the master the JDK opens without close-on-exec: none may reach a child.
+    try (var file = new java.io.FileInputStream(sentinel.toFile());
+        var socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        var pipe = new PipeOfTheMaster()) {
       PreforkServer server =
           cleanup.start(cleanup.builder(TestJob.class).minChildren(1).maxChildren(1));
-      long childPid = childPids(server).iterator().next();
-      String listening = listeningSocketInode(server.port());
-      List<String> links = FdLinks.of(childPid);
-      assertFalse(
-          links.stream().anyMatch(l -> l.contains("prefork-sentinel")),
-          "the master's open file leaked into the child: " + links);
-      assertTrue(links.contains("socket:[" + listening + "]"), "the listener: " + links);
-      // The JVM makes a unix socket pair of its own (NIO's pre-close descriptor); any TCP
-      // socket but the listener would have leaked from the master.
-      Set<String> unix = unixSocketInodes();
-      List<String> others =
-          links.stream()
-              .filter(l -> l.startsWith("socket:") && !l.equals("socket:[" + listening + "]"))
-              .filter(l -> !unix.contains(l.substring(8, l.length() - 1)))
-              .toList();
-      assertEquals(List.of(), others, "child fds: " + links);
+      long child = childPids(server).iterator().next();
+      assertEquals("pong", Client.ask(server.port(), "ping")); // a child that served a request
+      waitUntil(() -> server.status().count(SlotState.IDLE) == 1, "the child idle again");
+      String listener = "socket:[" + listeningSocketInode(server.port()) + "]";
+      Path javaHome = Path.of(System.getProperty("java.home"));
+      Set<String> jars = new java.util.HashSet<>();
+      for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        if (entry.endsWith(".jar")) {
+          jars.add(Path.of(entry).toAbsolutePath().toString());
+        }
+      }
+      Set<String> unnamedUnixSockets = unnamedUnixSocketInodes();
+      Set<String> mastersFds = Set.copyOf(FdLinks.of(ProcessHandle.current().pid()));
+      String output = FdLinks.link(child, 1);
+      assertTrue(output.startsWith("pipe:["), "fd 1 is the output pipe: " + output);
+      assertEquals(output, FdLinks.link(child, 2), "fds 1 and 2 are the same pipe");
+      assertTrue(mastersFds.contains(output), "whose other end the master reads: " + output);
+      assertEquals(listener, FdLinks.link(child, 0), "fd 0 is the listening socket");
+      List<String> unexpected = new java.util.ArrayList<>();
+      for (Map.Entry<Integer, String> fd : FdLinks.byNumber(child).entrySet()) {
+        int n = fd.getKey();
+        String link = fd.getValue();
+        boolean allowed =
+            n <= 2
+                // the JDK's inheritedChannel() works on a copy of fd 0
+                || link.equals(listener)
+                // the JVM's own: its class image, the class path's jars it reads
+                || link.equals(javaHome.resolve("lib").resolve("modules").toString())
+                || jars.contains(link)
+                // the JDK's random sources, and /dev/null (inheritedChannel() keeps one to put
+                // on fd 0 when the channel closes)
+                || link.equals("/dev/random")
+                || link.equals("/dev/urandom")
+                || link.equals("/dev/null")
+                // NIO's own unnamed socket pair (its pre-close descriptor)
+                || (link.startsWith("socket:[")
+                    && unnamedUnixSockets.contains(link.substring(8, link.length() - 1)));
+        if (!allowed) {
+          unexpected.add(n + " -> " + link);
+        }
+      }
+      assertEquals(
+          List.of(),
+          unexpected,
+          "descriptors the child should not hold (the master's sentinel "
+              + sentinel
+              + ", pipe "
+              + pipe
+              + ", socket "
+              + socket.getLocalPort()
+              + " among them?); all: "
+              + FdLinks.byNumber(child));
     } finally {
-      java.nio.file.Files.deleteIfExists(sentinel);
+      Files.deleteIfExists(sentinel);
     }
+  }
+
+  /** A pipe the master holds open (both ends, not close-on-exec, as the JDK makes them). */
+  private static final class PipeOfTheMaster implements AutoCloseable {
+    private final java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+
+    PipeOfTheMaster() throws IOException {}
+
+    @Override
+    public void close() throws IOException {
+      pipe.sink().close();
+      pipe.source().close();
+    }
+
+    @Override
+    public String toString() {
+      return "of the master";
+    }
+  }
+
+  /** Inodes of unix-domain sockets bound to no path (socket pairs), from /proc/net/unix. */
+  static Set<String> unnamedUnixSocketInodes() throws IOException {
+    Set<String> inodes = new java.util.HashSet<>();
+    for (String line : Files.readAllLines(Path.of("/proc/net/unix"))) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length == 7 && !f[0].equals("Num")) {
+        inodes.add(f[6]); // a path would be an eighth field
+      }
+    }
+    return inodes;
   }
 
   @Test
