@@ -675,11 +675,10 @@ public final class PreforkServer implements AutoCloseable {
      * Applies to writes on {@link Connection#output()} (once the job has asked for {@link
      * Connection#channel()}, the time counts from each write's start instead, and writes on the
      * channel itself have no deadline); kept within 100 ms (the child checks its workers' writes
-     * that often). Default 10 s, as the read timeout: a client that stops reading a
-     * response is the same threat to a worker as one that stops sending a request (httpd's {@code
-     * Timeout} of 60 s covers both, nginx's {@code send_timeout} is 60 s; their workers are cheaper
-     * than a prefork child's). Raise it for clients that legitimately stall (a download paused by a
-     * mobile app).
+     * that often). Default 10 s, as the read timeout: a client that stops reading a response is the
+     * same threat to a worker as one that stops sending a request (httpd's {@code Timeout} of 60 s
+     * covers both, nginx's {@code send_timeout} is 60 s; their workers are cheaper than a prefork
+     * child's). Raise it for clients that legitimately stall (a download paused by a mobile app).
      *
      * @param writeTimeout the write timeout, 1 ms to 24 h
      * @return this builder

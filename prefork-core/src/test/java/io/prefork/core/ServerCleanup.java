@@ -77,8 +77,8 @@ public final class ServerCleanup implements AfterEachCallback {
   /**
    * Kills any process whose command line names this key (children, test masters), orphans of a
    * killed master included. The command line is read whole from /proc: {@code
-   * ProcessHandle.Info.arguments()} reads one page of it, and a child's class path is longer, so
-   * it saw no arguments at all and left such processes running.
+   * ProcessHandle.Info.arguments()} reads one page of it, and a child's class path is longer, so it
+   * saw no arguments at all and left such processes running.
    */
   static void killProcessesOf(int key) {
     String hex = ShmKeys.toHex(key);
@@ -94,7 +94,8 @@ public final class ServerCleanup implements AfterEachCallback {
 
   private static List<String> commandLine(long pid) {
     try {
-      byte[] raw = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/" + pid + "/cmdline"));
+      byte[] raw =
+          java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/" + pid + "/cmdline"));
       return List.of(new String(raw, java.nio.charset.StandardCharsets.UTF_8).split("\0"));
     } catch (java.io.IOException | RuntimeException e) {
       return List.of(); // gone, or not ours to read
