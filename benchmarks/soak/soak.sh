@@ -418,8 +418,8 @@ LEFT=$(check_leftovers)
   echo "# ps after the stop: processes of this run's keys, ports or directory (none expected)"
   ps -eo pid,ppid,stat,etime,args |
     awk -v a="${KEY[hello]}" -v b="${KEY[wait]}" -v c="--port ${PORT[hello]}" -v d="--port ${PORT[wait]}" \
-      -v e="$OUT" -v self=$$ 'NR == 1 || ((index($0, a) || index($0, b) || index($0, c) ||
-        index($0, d) || index($0, e)) && $1 != self && !index($0, "awk -v a="))' | cut -c1-200
+      -v e="$OUT" -v self=$$ -v parent=$PPID 'NR == 1 || ((index($0, a) || index($0, b) || index($0, c) ||
+        index($0, d) || index($0, e)) && $1 != self && $1 != parent && !index($0, "awk -v a="))' | cut -c1-200
   echo "# ipcs -m after the stop"
   ipcs -m
 } >"$OUT/after-stop.txt"
