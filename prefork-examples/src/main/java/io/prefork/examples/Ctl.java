@@ -10,6 +10,7 @@ import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What {@code ctl} does, and its command line when that is a plain one, parsed without picocli.
@@ -234,12 +235,10 @@ final class Ctl {
       return 1;
     }
     Thread main = Thread.currentThread();
-    boolean[] stopped = {false};
+    AtomicBoolean stopped = new AtomicBoolean();
     Runnable stop =
         () -> {
-          synchronized (stopped) {
-            stopped[0] = true;
-          }
+          stopped.set(true);
           main.interrupt();
         };
     onSignal("INT", stop);
@@ -249,10 +248,8 @@ final class Ctl {
     String every = String.format((Locale) null, "%.1f", seconds);
     try {
       while (true) {
-        synchronized (stopped) {
-          if (stopped[0]) {
-            return 0;
-          }
+        if (stopped.get()) {
+          return 0;
         }
         String gone = goneReason(server);
         if (gone != null) {

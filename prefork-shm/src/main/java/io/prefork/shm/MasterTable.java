@@ -52,8 +52,10 @@ public final class MasterTable extends AttachedTable {
 
   /**
    * Creates the table at {@code key}. A segment already there is inspected first: a live owner
-   * (fresh heartbeat from a running master) or a foreign segment makes this fail; a table whose
-   * master is gone and which nobody has attached any more is logged, removed and replaced.
+   * (fresh heartbeat from a running master), a foreign segment, a table of another layout version
+   * or one whose header fails any check a reader makes makes this fail; a valid table whose master
+   * is gone and which nobody else has attached any more is logged, removed (by the shmid that was
+   * checked) and replaced.
    *
    * @param key the System V key to create the table at
    * @param spec the pool's bounds and listening socket, written into the header
