@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +17,12 @@ import org.junit.jupiter.api.Test;
  */
 class BuilderBoundsTest {
   private static PreforkServer.Builder valid() {
-    return PreforkServer.builder().shmKey(0x7c0cb001).job(TestJob.class);
+    // The pool of the old defaults, 16 children of one thread: the counts below are about it.
+    return PreforkServer.builder()
+        .shmKey(0x7c0cb001)
+        .job(TestJob.class)
+        .threadsPerChild(1)
+        .maxChildren(16);
   }
 
   private static String refused(UnaryOperator<PreforkServer.Builder> change) {
@@ -118,5 +124,21 @@ class BuilderBoundsTest {
     assertEquals(
         "httpEndpoint port (65536) must be within 0..65535, or -1 for no endpoint",
         refused(b -> b.httpEndpoint("127.0.0.1", 65_536)));
+  }
+
+  @Test
+  void presetsAndMemoryAreChecked() {
+    assertEquals(
+        "childJvmPreset 'fast' does not exist: choose standard (the default) or lean",
+        refused(b -> b.childJvmPreset("fast")));
+    accepted(b -> b.childJvmPreset("lean"));
+    String big = refused(b -> b.maxChildren(4_000).childJvmOptions(List.of("-Xmx8g")));
+    assertTrue(big.startsWith("the pool cannot fit in memory: maxChildren (4000) x (heap 8192 MB from -Xmx8g"), big);
+    assertTrue(big.endsWith("lower maxChildren or the children's -Xmx"), big);
+    assertEquals(
+        "childJvmOptions has -Xmxlots: not a heap size (e.g. -Xmx512m)",
+        refused(b -> b.childJvmOptions(List.of("-Xmxlots"))));
+    assertEquals(
+        "maxChildren (1) must be >= minChildren (2)", refused(b -> b.minChildren(2).maxChildren(1)));
   }
 }
