@@ -22,14 +22,8 @@ import java.util.concurrent.TimeUnit;
  * ChildJob}.
  *
  * <pre>{@code
- * PreforkServer server = PreforkServer.builder()
- *     .port(8080)
- *     .shmKey(0x6905)
- *     .job(MyJob.class)
- *     .minChildren(4)
- *     .maxChildren(16)
- *     .build()
- *     .start();
+ * PreforkServer server =
+ *     PreforkServer.builder().port(8080).shmKey(0x6905).job(MyJob.class).build().start();
  * server.awaitTermination();
  * }</pre>
  *
@@ -249,20 +243,13 @@ public final class PreforkServer implements AutoCloseable {
     return s;
   }
 
-  /**
-   * Children started at once and always kept, by default: two warm JVMs, so one crash never leaves
-   * the port without a worker. Chosen with the other defaults on the whole workload suite
-   * (docs/performance.md).
-   */
+  /** Children started at once and always kept, by default (docs/performance.md). */
   public static final int DEFAULT_MIN_CHILDREN = 2;
 
   /** The most children by default: with {@link #DEFAULT_THREADS_PER_CHILD}, 256 workers. */
   public static final int DEFAULT_MAX_CHILDREN = 4;
 
-  /**
-   * Worker threads per child by default: a waiting job (a database call) needs a worker per
-   * connection in flight, and threads in a few warm JVMs are far cheaper than more JVMs.
-   */
+  /** Worker threads per child by default: a waiting job needs a worker per connection. */
   public static final int DEFAULT_THREADS_PER_CHILD = 64;
 
   /**

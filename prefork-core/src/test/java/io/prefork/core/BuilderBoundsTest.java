@@ -133,12 +133,16 @@ class BuilderBoundsTest {
         refused(b -> b.childJvmPreset("fast")));
     accepted(b -> b.childJvmPreset("lean"));
     String big = refused(b -> b.maxChildren(4_000).childJvmOptions(List.of("-Xmx8g")));
-    assertTrue(big.startsWith("the pool cannot fit in memory: maxChildren (4000) x (heap 8192 MB from -Xmx8g"), big);
+    assertTrue(
+        big.startsWith(
+            "the pool cannot fit in memory: maxChildren (4000) x (heap 8192 MB from -Xmx8g"),
+        big);
     assertTrue(big.endsWith("lower maxChildren or the children's -Xmx"), big);
     assertEquals(
         "childJvmOptions has -Xmxlots: not a heap size (e.g. -Xmx512m)",
         refused(b -> b.childJvmOptions(List.of("-Xmxlots"))));
     assertEquals(
-        "maxChildren (1) must be >= minChildren (2)", refused(b -> b.minChildren(2).maxChildren(1)));
+        "maxChildren (1) must be >= minChildren (2)",
+        refused(b -> b.minChildren(2).maxChildren(1)));
   }
 }

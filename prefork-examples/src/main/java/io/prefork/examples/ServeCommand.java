@@ -322,8 +322,7 @@ final class ServeCommand implements Callable<Integer> {
           .jobTimeout(jobTimeout == 0 ? Duration.ZERO : seconds("--job-timeout", jobTimeout))
           .maxCallsPerChild(maxCalls)
           .gracefulTimeout(seconds("--graceful-timeout", gracefulTimeout))
-          .drainDelay(
-              drainDelay == 0 ? Duration.ZERO : seconds("--drain-delay", drainDelay))
+          .drainDelay(drainDelay == 0 ? Duration.ZERO : seconds("--drain-delay", drainDelay))
           .startTimeout(seconds("--start-timeout", startTimeout))
           .backlog(backlog)
           .daemon(daemon)

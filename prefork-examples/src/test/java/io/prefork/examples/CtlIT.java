@@ -73,7 +73,8 @@ class CtlIT {
       for (Worker w : workers) {
         assertTrue(table.out().contains(" " + w.pid() + " "), table.out());
       }
-      assertEquals(6 + workers.size(), table.out().lines().count(), table.out());
+      assertEquals(
+          7 + workers.size(), table.out().lines().count(), table.out()); // with the pool line
 
       Cli.Result restart = cli.ctl(key, "restart");
       assertEquals(0, restart.exitCode(), restart.toString());

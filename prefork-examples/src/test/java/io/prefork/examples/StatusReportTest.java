@@ -35,16 +35,19 @@ class StatusReportTest {
                 + "\"childCount\":2,\"minChildren\":2,\"maxChildren\":3,\"threadsPerChild\":1,"
                 + "\"totalCalls\":0,\"callsPerSecond\":0.000,\"rateIntervalMillis\":%d,"
                 + "\"spawns\":2,\"crashes\":0,\"restarts\":0,\"spawnBackoffUntilMillis\":0,"
-                + "\"listenQueue\":0,\"listenBacklog\":511,\"children\":[",
+                + "\"listenQueue\":0,\"listenBacklog\":511,"
+                + "\"poolDecision\":\"grew by 2: 0 idle, queue 0\",\"poolDecisionAtMillis\":%d,"
+                + "\"children\":[",
             server.pid(),
             server.port(),
             status.uptimeMillis(),
             status.heartbeatAgeMillis(),
-            status.rateIntervalMillis());
+            status.rateIntervalMillis(),
+            status.lastPoolDecision().atMillis());
     assertEquals(head + worker(w.get(0)) + "," + worker(w.get(1)) + "]}", json);
 
     List<String> table = StatusReport.table(status).lines().toList();
-    assertEquals(8, table.size(), String.join("\n", table));
+    assertEquals(9, table.size(), String.join("\n", table));
     assertTrue(table.get(0).contains("master pid " + server.pid()), table.get(0));
     assertTrue(table.get(0).contains("generation 1  RUNNING"), table.get(0));
     assertTrue(table.get(1).contains("listen   127.0.0.1:" + server.port()), table.get(1));
@@ -53,9 +56,10 @@ class StatusReportTest {
     assertTrue(table.get(2).contains("2 children of 2..3"), table.get(2));
     assertTrue(table.get(3).contains("0 total"), table.get(3));
     assertTrue(table.get(4).contains("2 spawned  0 crashed  0 restarts"), table.get(4));
+    assertTrue(table.get(5).startsWith("pool     grew by 2: 0 idle, queue 0, "), table.get(5));
     for (int i = 0; i < 2; i++) {
-      assertTrue(table.get(6 + i).contains(" " + w.get(i).pid() + " "), table.get(6 + i));
-      assertTrue(table.get(6 + i).contains(" IDLE "), table.get(6 + i));
+      assertTrue(table.get(7 + i).contains(" " + w.get(i).pid() + " "), table.get(7 + i));
+      assertTrue(table.get(7 + i).contains(" IDLE "), table.get(7 + i));
     }
   }
 
