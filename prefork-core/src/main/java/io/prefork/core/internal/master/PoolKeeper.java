@@ -126,6 +126,13 @@ final class PoolKeeper {
       return;
     }
     for (ChildProcess c : List.copyOf(m.pool.all())) {
+      if (c.hung
+          && !c.leaving()
+          && m.clock.nanoTime() - c.dumpRequestedAtNanos >= DUMP_GRACE_NANOS) {
+        // Its dump had its second (asked to exit at once, the child could be gone before the
+        // JVM printed it): now it stops accepting and its other workers finish.
+        m.pool.askToExit(c, ExitRequest.RETIRE);
+      }
       if (c.killed() || c.hung) {
         continue;
       }
@@ -137,8 +144,8 @@ final class PoolKeeper {
         boolean replace = !c.leaving();
         log.warn(
             "watchdog: slot {} (pid {}) has been busy on one connection for {} s, more than the"
-                + " job timeout of {} s; its thread dump goes to {}; {} stops accepting{}, its"
-                + " other workers finish their connections, then it is killed",
+                + " job timeout of {} s; its thread dump goes to {}; {} stops accepting in 1 s{},"
+                + " its other workers finish their connections, then it is killed",
             slot,
             c.pid,
             seconds(watchdog.busyNanos(slot)),
@@ -146,9 +153,9 @@ final class PoolKeeper {
             m.output.describe(c.index, c.pid),
             c,
             replace ? " and a replacement starts" : "");
-        // The dump first, while the stack still shows where it hangs; then it stops accepting.
+        // The dump first, while the stack still shows where it hangs; it stops accepting a
+        // second later (above), when the dump is written.
         m.pool.askForThreadDump(c);
-        m.pool.askToExit(c, ExitRequest.RETIRE);
         if (replace) {
           spawn(false);
         }
