@@ -19,6 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * "Workload suite"). {@code serve --job cpu}.
  */
 public final class CpuJob implements ChildJob {
+  /** Made by each child through the public no-argument constructor (the ChildJob contract). */
+  public CpuJob() {}
+
   /** Ints sorted per request. */
   public static final int NUMBERS = 3_000;
 

@@ -14,6 +14,9 @@ import java.net.SocketTimeoutException;
  * suite"). {@code serve --job wait}.
  */
 public final class WaitJob implements ChildJob {
+  /** Made by each child through the public no-argument constructor (the ChildJob contract). */
+  public WaitJob() {}
+
   /** How long each request waits before its answer. */
   public static final int WAIT_MILLIS = 10;
 
