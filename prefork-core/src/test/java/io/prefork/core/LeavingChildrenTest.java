@@ -75,7 +75,7 @@ class LeavingChildrenTest {
       Thread.sleep(1_200);
       List<CompletableFuture<String>> healthy = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        healthy.add(CompletableFuture.supplyAsync(() -> ask(server.port(), "sleep 1500")));
+        healthy.add(Background.supply(() -> ask(server.port(), "sleep 1500")));
       }
       waitUntil(() -> control.status().count(SlotState.BUSY) == 4, "four busy on one child");
       for (CompletableFuture<String> h : healthy) {

@@ -215,7 +215,7 @@ class ServerLifecycleTest {
       slow.write("ping"); // a second request already sent is served too
       waitUntil(() -> control.status().count(SlotState.BUSY) == 1, "a busy child");
       CompletableFuture<Boolean> down =
-          CompletableFuture.supplyAsync(() -> control.waitDown(Duration.ofSeconds(10)));
+          Background.supply(() -> control.waitDown(Duration.ofSeconds(10)));
       assertEquals("slept 1500", slow.readLine(), "the connection in flight completes");
       assertEquals("pong", slow.readLine(), "with the request the client had sent");
       assertNull(slow.readLine(), "then the stopping child ends the idle conversation");
@@ -436,7 +436,7 @@ class ServerLifecycleTest {
           () -> control.status().children() == 2 && control.status().workers().size() == 6,
           "a second child");
       CompletableFuture<Boolean> down =
-          CompletableFuture.supplyAsync(() -> control.waitDown(Duration.ofSeconds(15)));
+          Background.supply(() -> control.waitDown(Duration.ofSeconds(15)));
       for (Client c : slow) {
         assertEquals(
             "slept 1500", c.readLine(), "wait-down lets every worker finish its connection");

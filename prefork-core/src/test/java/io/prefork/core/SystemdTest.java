@@ -531,7 +531,7 @@ class SystemdTest {
 
   /** The master's first line of output ("READY port pid"), read in the background. */
   private static CompletableFuture<String> readyLine(Process master) {
-    return CompletableFuture.supplyAsync(
+    return Background.supply(
         () -> {
           try {
             BufferedReader out =

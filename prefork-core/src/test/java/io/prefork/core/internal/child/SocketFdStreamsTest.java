@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.prefork.core.Background;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -67,13 +68,12 @@ class SocketFdStreamsTest {
     byte[] sent = new byte[300_000]; // more than a few pieces of MOST_PER_CALL
     new Random(7).nextBytes(sent);
     CompletableFuture<byte[]> received =
-        CompletableFuture.supplyAsync(
-            () -> io(() -> client.getInputStream().readNBytes(sent.length)));
+        Background.supply(() -> io(() -> client.getInputStream().readNBytes(sent.length)));
     connection.output().write(sent);
     assertArrayEquals(sent, received.get(10, TimeUnit.SECONDS));
 
     CompletableFuture<Void> sending =
-        CompletableFuture.runAsync(
+        Background.run(
             () ->
                 io(
                     () -> {
@@ -118,7 +118,7 @@ class SocketFdStreamsTest {
     // must not free the descriptor's number under it (the next accept would reuse it).
     SocketFdStreams streams = connection.fdStreams();
     assertTrue(streams.enter());
-    CompletableFuture<Void> other = CompletableFuture.runAsync(connection::close);
+    CompletableFuture<Void> other = Background.run(connection::close);
     connection.close();
     other.get(10, TimeUnit.SECONDS);
     assertTrue(accepted.isOpen(), "closed while a call was in progress");
