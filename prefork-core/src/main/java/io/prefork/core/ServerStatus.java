@@ -31,6 +31,10 @@ import java.util.List;
  * @param rateIntervalMillis that interval
  * @param lastPoolDecision the pool's last change of size and why ({@link PoolDecision#describe()}:
  *     "grew by 2: 0 idle, queue 137"), {@link PoolDecision#NONE} before the first
+ * @param masterRssBytes the master's resident memory (RSS, as {@code ps} shows it), refreshed once
+ *     a second; 0 if unknown
+ * @param childrenRssBytes the live children's resident memory summed, likewise (shared pages, such
+ *     as a class-data archive's, count once per child, as in {@code ps})
  * @param workers the workers in use (free slots are left out)
  * @param takenAtMillis when the table was read (epoch milliseconds)
  */
@@ -56,6 +60,8 @@ public record ServerStatus(
     double callsPerSecond,
     int rateIntervalMillis,
     PoolDecision lastPoolDecision,
+    long masterRssBytes,
+    long childrenRssBytes,
     List<WorkerStatus> workers,
     long takenAtMillis) {
 
@@ -91,7 +97,8 @@ public record ServerStatus(
    *  "childCount":4,"minChildren":4,"maxChildren":16,"threadsPerChild":1,
    *  "totalCalls":1234,"callsPerSecond":56.000,"rateIntervalMillis":1000,
    *  "spawns":5,"crashes":1,"restarts":0,"spawnBackoffUntilMillis":0,
-   *  "listenQueue":0,"listenBacklog":511,
+   *  "listenQueue":0,"listenBacklog":511,"poolDecision":"grew by 2: 0 idle, queue 0",
+   *  "poolDecisionAtMillis":1764614300000,"masterRssBytes":64884736,"childrenRssBytes":109051904,
    *  "children":[{"slot":0,"pid":12346,"state":"IDLE","calls":3,"generation":1,
    *               "millisInState":1200,"ageMillis":83000,"workerIndex":0,"exitRequest":"NONE"},
    *              ...]}

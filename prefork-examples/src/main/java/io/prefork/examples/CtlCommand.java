@@ -50,8 +50,9 @@ final class CtlCommand {
                       + " uptimeMillis, heartbeatAgeMillis, workers (idle, busy, starting,"
                       + " exiting, total), childCount, minChildren, maxChildren, threadsPerChild,"
                       + " totalCalls, callsPerSecond, rateIntervalMillis, spawns, crashes,"
-                      + " restarts, spawnBackoffUntilMillis, listenQueue, listenBacklog, and"
-                      + " children: one per worker (slot, pid, state, calls, generation,"
+                      + " restarts, spawnBackoffUntilMillis, listenQueue, listenBacklog,"
+                      + " poolDecision, poolDecisionAtMillis, masterRssBytes, childrenRssBytes,"
+                      + " and children: one per worker (slot, pid, state, calls, generation,"
                       + " millisInState, ageMillis, workerIndex, exitRequest). Fields keep their"
                       + " order; new ones are only appended. With --watch: one such line per"
                       + " refresh.")

@@ -77,6 +77,14 @@ final class StatusReport {
                     "  crash-loop backoff: next spawn in %s",
                     duration(s.spawnBackoffUntilMillis() - s.takenAtMillis()))
                 : ""));
+    if (s.masterRssBytes() > 0) {
+      b.append(
+          String.format(
+              PLAIN,
+              "memory   %s master  %s children (resident, as ps shows it)%n",
+              megabytes(s.masterRssBytes()),
+              megabytes(s.childrenRssBytes())));
+    }
     if (s.lastPoolDecision().atMillis() > 0) {
       b.append(
           String.format(
@@ -109,6 +117,11 @@ final class StatusReport {
       }
     }
     return b.toString();
+  }
+
+  /** Bytes as megabytes with one decimal: "61.9 MB". */
+  static String megabytes(long bytes) {
+    return String.format(PLAIN, "%.1f MB", bytes / (1024.0 * 1024.0));
   }
 
   /** One JSON object on one line: {@link ServerStatus#toJson()}, as the HTTP endpoint serves it. */

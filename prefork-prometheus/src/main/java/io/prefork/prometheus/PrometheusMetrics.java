@@ -60,6 +60,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       in the accept queue, as the kernel last reported it</td></tr>
  *   <tr><td>{@code prefork_listen_backlog}</td><td>gauge</td><td></td><td>the accept queue's
  *       limit</td></tr>
+ *   <tr><td>{@code prefork_resident_memory_bytes}</td><td>gauge</td><td>{@code process}: master,
+ *       children</td><td>resident memory (RSS, as {@code ps} shows it) of the master and of its
+ *       children summed, refreshed once a second</td></tr>
  *   <tr><td>{@code prefork_child_startup_seconds}</td><td>histogram</td><td></td><td>time from a
  *       child's spawn until all its workers accept</td></tr>
  * </table>
@@ -210,6 +213,8 @@ public final class PrometheusMetrics implements ServerListener {
     private static final String GENERATION_HELP = "The current generation (one more per restart)";
     private static final String QUEUE_HELP = "Connections waiting in the accept queue";
     private static final String BACKLOG_HELP = "The accept queue's limit";
+    private static final String MEMORY_HELP =
+        "Resident memory of the master and of its children summed (RSS, as ps shows it)";
 
     @Override
     public MetricSnapshots collect() {
@@ -226,6 +231,13 @@ public final class PrometheusMetrics implements ServerListener {
       if (unknown > 0) {
         workers.dataPoint(gauge(unknown, "state", label(SlotState.UNKNOWN)));
       }
+      GaugeSnapshot memory =
+          GaugeSnapshot.builder()
+              .name("prefork_resident_memory_bytes")
+              .help(MEMORY_HELP)
+              .dataPoint(gauge(s.masterRssBytes(), "process", "master"))
+              .dataPoint(gauge(s.childrenRssBytes(), "process", "children"))
+              .build();
       return MetricSnapshots.of(
           workers.build(),
           gauge("prefork_children", CHILDREN_HELP, s.children()),
@@ -234,7 +246,8 @@ public final class PrometheusMetrics implements ServerListener {
           counter("prefork_restarts", RESTARTS_HELP, restarts, s.restarts()),
           gauge("prefork_generation", GENERATION_HELP, s.generation()),
           gauge("prefork_listen_queue_length", QUEUE_HELP, s.listenQueue()),
-          gauge("prefork_listen_backlog", BACKLOG_HELP, s.listenBacklog()));
+          gauge("prefork_listen_backlog", BACKLOG_HELP, s.listenBacklog()),
+          memory);
     }
 
     /** What {@link #collect()} may return, for the registry's checks of duplicate names. */
@@ -251,7 +264,11 @@ public final class PrometheusMetrics implements ServerListener {
           MetricFamilyDescriptor.counter("prefork_restarts").help(RESTARTS_HELP).build(),
           MetricFamilyDescriptor.gauge("prefork_generation").help(GENERATION_HELP).build(),
           MetricFamilyDescriptor.gauge("prefork_listen_queue_length").help(QUEUE_HELP).build(),
-          MetricFamilyDescriptor.gauge("prefork_listen_backlog").help(BACKLOG_HELP).build());
+          MetricFamilyDescriptor.gauge("prefork_listen_backlog").help(BACKLOG_HELP).build(),
+          MetricFamilyDescriptor.gauge("prefork_resident_memory_bytes")
+              .help(MEMORY_HELP)
+              .labelNames("process")
+              .build());
     }
 
     private static String label(SlotState state) {

@@ -83,6 +83,12 @@ class PrometheusMetricsTest {
     assertEquals(0, m.value("prefork_restarts_total"), m.body);
     assertEquals(status.listenBacklog(), m.value("prefork_listen_backlog"), m.body);
     assertTrue(m.value("prefork_listen_queue_length") >= 0, m.body);
+    // RSS from /proc, refreshed once a second: a running JVM holds more than 8 MB, and the
+    // children's sum grows past two of that once their JVMs are up.
+    assertTrue(m.value("prefork_resident_memory_bytes", "process", "master") > 8 << 20, m.body);
+    waitUntil(
+        () -> scrape(port).value("prefork_resident_memory_bytes", "process", "children") > 16 << 20,
+        "the children's resident memory published");
     for (String cause : List.of("requested", "crashed", "watchdog", "killed")) {
       assertEquals(0, m.value("prefork_deaths_total", "cause", cause), cause + "\n" + m.body);
     }

@@ -146,6 +146,8 @@ abstract class AttachedTable implements AutoCloseable {
         nonNegative(view.getIntAcquire(RATE_INTERVAL_OFFSET)),
         pending(commandSequence(command), ack),
         poolDecision(),
+        nonNegative(view.getIntAcquire(MASTER_RSS_KIB_OFFSET)) * 1024L,
+        nonNegative(view.getIntAcquire(CHILDREN_RSS_KIB_OFFSET)) * 1024L,
         List.copyOf(slots));
   }
 

@@ -185,6 +185,18 @@ public final class MasterTable extends AttachedTable {
   }
 
   /**
+   * Publishes the resident memory (RSS) of the master and of its children.
+   *
+   * @param masterKib the master's, in KiB (0 if unknown)
+   * @param childrenKib the live children's summed, in KiB (0 if unknown)
+   */
+  public void residentMemory(long masterKib, long childrenKib) {
+    store().writeOrderedInt(MASTER_RSS_KIB_OFFSET, (int) Math.min(Integer.MAX_VALUE, masterKib));
+    store()
+        .writeOrderedInt(CHILDREN_RSS_KIB_OFFSET, (int) Math.min(Integer.MAX_VALUE, childrenKib));
+  }
+
+  /**
    * Publishes the pool's last change of size: the fields first, the kind last (ordered), so a
    * reader that sees the kind sees the figures that go with it (a decision of the next tick may mix
    * in; it is a display field).

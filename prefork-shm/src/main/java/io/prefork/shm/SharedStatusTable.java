@@ -54,7 +54,9 @@ package io.prefork.shm;
  *   224  4   poolDecisionQueue  master: the accept queue then
  *   228  8   poolDecisionSurplusMillis master: for a retirement, how long the surplus lasted
  *   236  8   poolDecisionAtMillis master: when (written before poolDecision)
- *   244 12   (reserved)
+ *   244  4   masterRssKib       master: its own resident memory, KiB, once per second (0 = unknown)
+ *   248  4   childrenRssKib     master: its children's resident memory summed, KiB, likewise
+ *   252  4   (reserved)
  *
  * Slot i at HEADER_SIZE + i * SLOT_SIZE, SLOT_SIZE = 128 (two cache lines: no two workers, and no
  * worker and the adjacent-line prefetcher, ever share a line)
@@ -124,6 +126,9 @@ public final class SharedStatusTable {
   static final int POOL_DECISION_QUEUE_OFFSET = POOL_DECISION_IDLE_OFFSET + SIZE_OF_INT;
   static final int POOL_DECISION_SURPLUS_OFFSET = POOL_DECISION_QUEUE_OFFSET + SIZE_OF_INT;
   static final int POOL_DECISION_AT_OFFSET = POOL_DECISION_SURPLUS_OFFSET + SIZE_OF_LONG;
+  // Taken from the reserved bytes, zero in a new segment: an older master's table reads "unknown".
+  static final int MASTER_RSS_KIB_OFFSET = POOL_DECISION_AT_OFFSET + SIZE_OF_LONG;
+  static final int CHILDREN_RSS_KIB_OFFSET = MASTER_RSS_KIB_OFFSET + SIZE_OF_INT;
 
   /** Bytes before the first slot. */
   public static final int HEADER_SIZE = 4 * CACHE_LINE;

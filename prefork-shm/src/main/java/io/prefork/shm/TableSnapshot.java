@@ -31,6 +31,8 @@ import java.util.List;
  * @param rateIntervalMillis that interval (0 before the first)
  * @param pendingCommands commands posted but not yet taken by the master
  * @param poolDecision the pool's last change of size and why ({@link PoolDecision#NONE} if none)
+ * @param masterRssBytes the master's resident memory as it last published it, 0 if unknown
+ * @param childrenRssBytes its live children's resident memory summed, likewise
  * @param slots every slot of the table, used or not
  */
 public record TableSnapshot(
@@ -57,6 +59,8 @@ public record TableSnapshot(
     int rateIntervalMillis,
     long pendingCommands,
     PoolDecision poolDecision,
+    long masterRssBytes,
+    long childrenRssBytes,
     List<SlotSnapshot> slots) {
 
   /**

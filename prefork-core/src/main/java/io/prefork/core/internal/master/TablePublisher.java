@@ -1,17 +1,20 @@
 package io.prefork.core.internal.master;
 
+import io.prefork.core.internal.os.ResidentMemory;
 import io.prefork.shm.MasterTable;
 import io.prefork.shm.SlotState;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Keeps the table's pool-wide figures fresh once per tick: the accept queue as the kernel reports
- * it, the call rate over the last second, and tells the observers (systemd, metrics) how the pool
- * stands.
+ * it; the call rate and the resident memory of the master and its children once a second; and tells
+ * the observers (systemd, metrics) how the pool stands.
  */
 final class TablePublisher {
   /** How often the call rate is computed. */
   static final long RATE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private static final long MASTER_PID = ProcessHandle.current().pid();
 
   private final MasterTable table;
   private final ListenSocket socket;
@@ -56,8 +59,18 @@ final class TablePublisher {
       }
       rateSinceNanos = now;
       rateSinceCalls = total;
+      publishMemory();
     }
     events.tick(view(generation));
+  }
+
+  /** A few /proc reads per second: cheap beside a tick, and what ps would show. */
+  private void publishMemory() {
+    long children = 0;
+    for (ChildProcess c : pool.all()) {
+      children += ResidentMemory.kib(c.pid);
+    }
+    table.residentMemory(ResidentMemory.kib(MASTER_PID), children);
   }
 
   ServerView view(long generation) {

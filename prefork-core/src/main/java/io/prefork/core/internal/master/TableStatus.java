@@ -56,6 +56,8 @@ public final class TableStatus {
         s.callsPerSecond(),
         s.rateIntervalMillis(),
         s.poolDecision(),
+        s.masterRssBytes(),
+        s.childrenRssBytes(),
         List.copyOf(workers),
         now);
   }

@@ -74,6 +74,8 @@ public final class StatusJson {
     b.append(",\"poolDecision\":");
     string(b, s.lastPoolDecision().describe());
     b.append(",\"poolDecisionAtMillis\":").append(s.lastPoolDecision().atMillis());
+    b.append(",\"masterRssBytes\":").append(s.masterRssBytes());
+    b.append(",\"childrenRssBytes\":").append(s.childrenRssBytes());
     b.append(",\"children\":[");
     String separator = "";
     for (WorkerStatus w : s.workers()) {

@@ -202,7 +202,18 @@ final class StatusPage {
         "master",
         "Master",
         duration(s.uptimeMillis()) + "<small> up</small>",
-        "pid " + s.masterPid() + " · heartbeat " + s.heartbeatAgeMillis() + " ms ago");
+        "pid "
+            + s.masterPid()
+            + " · heartbeat "
+            + s.heartbeatAgeMillis()
+            + " ms ago"
+            + (s.masterRssBytes() > 0
+                ? String.format(
+                    Locale.ROOT,
+                    " · RSS %.1f MB, children %.1f MB",
+                    s.masterRssBytes() / 1048576.0,
+                    s.childrenRssBytes() / 1048576.0)
+                : ""));
     b.append("</section>");
 
     // Scoreboard, grouped by child.

@@ -39,6 +39,8 @@ class AcceptingChildrenTest {
         0,
         1000,
         io.prefork.shm.PoolDecision.NONE,
+        0,
+        0,
         workers,
         0);
   }
