@@ -8,7 +8,8 @@ JAVA=${JAVA:-java}
 JAVA25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 PREFORK_ARGS=${PREFORK_ARGS:-}
 SEED_C=${SEED_C:-$ROOT/../shared/anchors/seed-c}
-EXAMPLES_JAR=$ROOT/prefork-examples/target/prefork-examples.jar
+# PREFORK_JAR: another build of prefork-examples.jar to measure (e.g. a copy from before a change)
+EXAMPLES_JAR=${PREFORK_JAR:-$ROOT/prefork-examples/target/prefork-examples.jar}
 BENCH_JAR=$ROOT/benchmarks/target/benchmarks.jar
 ALL_PEERS="prefork c jdk vthreads netty nginx"
 

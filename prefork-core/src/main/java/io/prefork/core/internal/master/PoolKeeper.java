@@ -4,6 +4,7 @@ import static io.prefork.core.internal.master.MasterContext.children;
 import static io.prefork.core.internal.master.MasterContext.seconds;
 
 import io.prefork.core.PreforkException;
+import io.prefork.core.internal.os.CpuTimes;
 import io.prefork.shm.ExitRequest;
 import io.prefork.shm.PoolDecision;
 import io.prefork.shm.SlotState;
@@ -35,6 +36,14 @@ final class PoolKeeper {
   private final ExitDeadline exitDeadline;
   private boolean backoffLogged;
 
+  /** A shortage held back for busy cores is logged at most this often. */
+  private static final long HELD_LOG_INTERVAL_NANOS =
+      java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+
+  private final CpuBusy cpu;
+  private long callsLastTick = -1;
+  private long heldLoggedAtNanos;
+
   PoolKeeper(MasterContext m, MasterPhases phases, Watchdog watchdog) {
     this.m = m;
     this.phases = phases;
@@ -55,6 +64,7 @@ final class PoolKeeper {
             bound -> ThreadLocalRandom.current().nextLong(bound));
     this.exitDeadline =
         new ExitDeadline(config.gracefulTimeout().toNanos(), DUMP_GRACE_NANOS, m.clock);
+    this.cpu = new CpuBusy(CpuTimes::machine, m.clock);
   }
 
   /** One tick of a running (not stopping) master. */
@@ -270,6 +280,9 @@ final class PoolKeeper {
 
   /** Applies the pool policy: grows with demand, gives capacity back once it stayed unneeded. */
   private void keepSpares() {
+    long calls = m.pool.allCalls();
+    boolean accepting = calls != callsLastTick;
+    callsLastTick = calls;
     PoolPolicy.Decision d =
         policy.decide(
             new PoolPolicy.Sample(
@@ -277,7 +290,16 @@ final class PoolKeeper {
                 m.pool.startingCount(),
                 m.pool.idleWorkers(),
                 m.publisher.readQueue(),
-                phases.floor()));
+                phases.floor(),
+                cpu.fraction(),
+                accepting));
+    if (d.held()) {
+      long now = m.clock.nanoTime();
+      if (heldLoggedAtNanos == 0 || now - heldLoggedAtNanos >= HELD_LOG_INTERVAL_NANOS) {
+        heldLoggedAtNanos = now;
+        log.info("pool {}: no spawn while they are (logged at most once a minute)", d.reason());
+      }
+    }
     if (!d.changes()) {
       return;
     }

@@ -1,5 +1,6 @@
 package io.prefork.core.internal.master;
 
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -13,6 +14,11 @@ import java.util.concurrent.TimeUnit;
  *       {@link #MAX_SPAWN_RATE} children per tick while the shortage lasts, and never beyond {@code
  *       maxChildren}. A queue alone, with workers idle, is no reason: the cores are the bottleneck
  *       then, and another JVM would only compete for them.
+ *   <li><b>Hold</b> instead of growing while the machine's cores are all busy ({@link
+ *       #CPU_BUSY_TO_HOLD}) and the queue moves (workers came back to accept since the last tick):
+ *       every worker busy on a CPU-bound job looks like a shortage, but a new JVM would start cold
+ *       on cores that have no time for it, and make everyone slower. A queue that does not move
+ *       (long conversations hold every worker) still grows the pool, busy cores or not.
  *   <li><b>Shrink</b> only after the pool stayed over-provisioned for {@code idleTimeout}
  *       (php-fpm's process_idle_timeout): more than {@code maxSpare} workers would still be idle
  *       with one child fewer, on every tick of that time. Then one child retires, and one more per
@@ -25,6 +31,9 @@ public final class PoolPolicy {
   /** The most children spawned in one tick (httpd's is 32 per second). */
   static final int MAX_SPAWN_RATE = 8;
 
+  /** The busy share of all cores from which a shortage holds instead of growing the pool. */
+  static final double CPU_BUSY_TO_HOLD = 0.9;
+
   /** Once the pool shrinks, one more child per this while the surplus lasts. */
   static final long RETIRE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -36,15 +45,29 @@ public final class PoolPolicy {
    * @param idleWorkers idle workers of ready children
    * @param queued connections waiting in the kernel's accept queue
    * @param floor the fewest children to keep (minChildren, moved by ADD_CHILD and REMOVE_CHILD)
+   * @param cpuBusy the busy share of the machine's cores lately, 0 to 1, or negative if unknown
+   * @param accepting whether workers accepted connections since the last tick
    */
-  public record Sample(int live, int starting, int idleWorkers, int queued, int floor) {}
+  public record Sample(
+      int live,
+      int starting,
+      int idleWorkers,
+      int queued,
+      int floor,
+      double cpuBusy,
+      boolean accepting) {
+    /** A sample with the cores' load unknown. */
+    public Sample(int live, int starting, int idleWorkers, int queued, int floor) {
+      this(live, starting, idleWorkers, queued, floor, -1, true);
+    }
+  }
 
   /**
    * What to do on this tick.
    *
    * @param spawn children to spawn now
    * @param retire whether to retire one idle child
-   * @param reason why, for logs ("" when nothing changes)
+   * @param reason why, for logs ("" when nothing changes; for a shortage held back, why it was)
    * @param idleWorkers idle workers it decided on
    * @param queued the accept queue it decided on
    * @param surplusNanos for a retirement, how long the surplus had lasted
@@ -56,6 +79,11 @@ public final class PoolPolicy {
     /** {@return whether the pool changes} */
     public boolean changes() {
       return spawn > 0 || retire;
+    }
+
+    /** {@return whether a shortage was held back because the cores are busy} */
+    public boolean held() {
+      return !changes() && !reason.isEmpty();
     }
   }
 
@@ -101,6 +129,21 @@ public final class PoolPolicy {
     int shortfall = wanted - available;
     if (belowFloor > 0 || shortfall > 0) {
       surplus = false;
+      if (belowFloor <= 0 && s.cpuBusy() >= CPU_BUSY_TO_HOLD && s.accepting() && room > 0) {
+        spawnRate = 1;
+        return new Decision(
+            0,
+            false,
+            String.format(
+                Locale.ROOT,
+                "held: %d idle, queue %d, but the cores are %.0f%% busy",
+                s.idleWorkers(),
+                s.queued(),
+                s.cpuBusy() * 100),
+            s.idleWorkers(),
+            s.queued(),
+            0);
+      }
       int byDemand = shortfall > 0 ? Math.min(spawnRate, ceilDiv(shortfall, threadsPerChild)) : 0;
       int spawn = Math.min(Math.max(belowFloor, byDemand), room);
       if (shortfall > 0) {

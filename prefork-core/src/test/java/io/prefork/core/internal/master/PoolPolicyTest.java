@@ -58,6 +58,44 @@ class PoolPolicyTest {
   }
 
   @Test
+  void busyCoresHoldTheGrowthWhileTheQueueMoves() {
+    // CPU-bound work with every worker busy: a cold JVM would find no core to run on.
+    Decision held = policy.decide(new Sample(2, 0, 0, 72, 2, 0.97, true));
+    assertFalse(held.changes());
+    assertTrue(held.held());
+    assertTrue(
+        held.reason().contains("queue 72") && held.reason().contains("97% busy"), held.reason());
+    assertFalse(
+        policy.decide(new Sample(2, 0, 0, 72, 2, 0.90, true)).changes(), "at the threshold");
+    // The shortage while held does not speed up the growth once the cores have time again.
+    assertEquals(1, policy.decide(new Sample(2, 0, 0, 400, 2, 0.5, true)).spawn(), "rate 1 again");
+  }
+
+  @Test
+  void aQueueThatDoesNotMoveGrowsThePoolThoughTheCoresAreBusy() {
+    // Long conversations hold every worker and nobody accepts: the queue would wait for ever.
+    assertEquals(1, policy.decide(new Sample(2, 0, 0, 72, 2, 0.99, false)).spawn());
+  }
+
+  @Test
+  void busyCoresNeitherHoldTheFloorNorMatterWhenTheyAreUnknown() {
+    assertEquals(2, fresh().decide(new Sample(0, 0, 0, 0, 2, 1.0, true)).spawn(), "the floor");
+    assertEquals(1, fresh().decide(new Sample(2, 0, 0, 40, 2, -1, true)).spawn(), "unknown load");
+    assertEquals(1, fresh().decide(new Sample(2, 0, 0, 40, 2, 0.89, true)).spawn(), "below 90 %");
+  }
+
+  private PoolPolicy fresh() {
+    return new PoolPolicy(8, THREADS, 1, 64, Duration.ofSeconds(10).toNanos(), clock);
+  }
+
+  @Test
+  void atMaxChildrenNothingIsHeld() {
+    Decision d = policy.decide(new Sample(8, 0, 0, 40, 2, 0.99, true));
+    assertFalse(d.changes());
+    assertFalse(d.held(), "no room: nothing to hold back, nothing to log");
+  }
+
+  @Test
   void keepsTheFloor() {
     Decision d = policy.decide(new Sample(0, 0, 0, 0, 2));
     assertEquals(2, d.spawn());
