@@ -210,6 +210,32 @@ children_of() { # "N children (pids), generation G"
     "$(sed -n 's/^{"masterPid":[0-9]*,"generation":\([0-9]*\),.*/\1/p' <<<"$j")"
 }
 
+# The drain as the logs tell it: the master's wait-down start and the drain's end (its children
+# asked to go, the socket closed), and HAProxy's DOWN between them. Clocks of one machine.
+ms_of_day() { # HH:MM:SS.mmm
+  local h m sec ms
+  IFS=:. read -r h m sec ms <<<"$1"
+  echo $(( ((10#$h * 60 + 10#$m) * 60 + 10#$sec) * 1000 + 10#$ms ))
+}
+drain_times() { # name
+  local log=$OUT/$1-${RUNS[$1]}.log begin end down b e d
+  begin=$(grep -m1 'wait-down: not ready any more' "$log" | cut -c1-12)
+  end=$(grep -m1 'wait-down: .* finish their connections' "$log" | cut -c1-12)
+  down=$(grep -m1 -E "^[0-9-]+T[^ ]* Server prefork_http/$1 is DOWN" "$OUT/haproxy.log" |
+    sed -E 's/^[0-9-]+T([0-9:]{8}\.[0-9]{3}).*/\1/')
+  if [ -z "$begin" ] || [ -z "$end" ] || [ -z "$down" ]; then
+    ev "$1: the drain's times are not all in the logs (wait-down '$begin', drain end '$end', HAProxy DOWN '$down')"
+    return 0
+  fi
+  b=$(ms_of_day "$begin") e=$(ms_of_day "$end") d=$(ms_of_day "$down")
+  [ "$e" -ge "$b" ] || e=$((e + 86400000))          # past midnight
+  [ "$d" -ge "$b" ] || d=$((d + 86400000))
+  ev "$1: per the logs: wait-down at $begin, HAProxy DOWN $((d - b)) ms later, the drain ended (socket closed) $((e - b)) ms after it began"
+  if [ "$d" -ge "$e" ] && [ "$DRAIN" -ge 3 ]; then
+    fail "HAProxy took $1 DOWN $((d - e)) ms after its drain had ended"; return 1
+  fi
+}
+
 ctl() { # name args...: the fast ctl wrapper, its class-data archive in this run's directory
   local name=$1
   shift
@@ -462,6 +488,7 @@ sequence() {
   wait "${MASTER[$name]}" 2>/dev/null || src=$?
   ev "$name: master exited ($src) $(ms_since "$t") ms after ctl started: $(tail -1 "$OUT/$name-${RUNS[$name]}.log" | sed 's/^[0-9:.]* [A-Z]* [a-z]* - //')"
   [ "$src" = 0 ] || { fail "$name's master exited with status $src after ctl wdown"; return 1; }
+  drain_times "$name" || return 1
   if shm_present "${KEY[$name]}"; then fail "$name's master exited but left shm key ${KEY[$name]}"; return 1; fi
   start_master "$name"
   ev "$name: replacement master on ${ADDR[$name]}:$PORT, shm key ${KEY[$name]} (pid ${MASTER[$name]})"
