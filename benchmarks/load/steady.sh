@@ -44,7 +44,7 @@ java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms8m -Xmx128m -jar "$JAR" serve 
   --port "$PORT" --shm-key "$KEY" --job "$JOB" $ARGS >"$OUT/serve.log" 2>&1 &
 SERVE=$!
 deadline=$((SECONDS + 60))
-until grep -q "ready:" "$OUT/serve.log"; do
+until grep -qs "ready:" "$OUT/serve.log"; do
   kill -0 "$SERVE" 2>/dev/null || { echo "steady.sh: serve ended; see $OUT/serve.log" >&2; exit 1; }
   [ $SECONDS -lt $deadline ] || { echo "steady.sh: serve not ready in 60 s; see $OUT/serve.log" >&2; exit 1; }
   sleep 0.2
