@@ -73,8 +73,9 @@ class CtlIT {
       for (Worker w : workers) {
         assertTrue(table.out().contains(" " + w.pid() + " "), table.out());
       }
-      assertEquals(
-          7 + workers.size(), table.out().lines().count(), table.out()); // with the pool line
+      assertTrue(table.out().contains("\nmemory   "), table.out());
+      assertEquals( // with the memory and pool lines
+          8 + workers.size(), table.out().lines().count(), table.out());
 
       Cli.Result restart = cli.ctl(key, "restart");
       assertEquals(0, restart.exitCode(), restart.toString());

@@ -59,7 +59,11 @@ class TableFuzzTest {
     System.out.println("TableFuzzTest: " + done + " fuzzed segments refused, seed " + seed);
   }
 
-  /** Attaching must fail with a clear StatusTableException within a second. */
+  /**
+   * Attaching must fail with a clear StatusTableException, at once: a refusal takes milliseconds,
+   * and the bound only catches one that waits for a master that never comes (5 s, not 1: a CI
+   * machine running other builds once took more than a second for a refusal).
+   */
   private static void refused(String where, FuzzedTables.Case c, IntFunction<AutoCloseable> attach)
       throws Exception {
     long start = System.nanoTime();
@@ -83,7 +87,7 @@ class TableFuzzTest {
     if (Boolean.getBoolean("prefork.fuzz.print")) {
       System.out.println("MSG " + c.description().replaceAll("[-0-9]+", "N") + " => " + message);
     }
-    assertTrue(millis < 1_000, where + ": took " + millis + " ms: " + message);
+    assertTrue(millis < 5_000, where + ": took " + millis + " ms: " + message);
     assertTrue(
         message.startsWith("shm key " + ShmKeys.toHex(c.key()) + ": "), where + ": " + message);
     assertTrue(
