@@ -56,6 +56,7 @@ final class PoolKeeper {
             config.minSpare(),
             config.maxSpare(),
             config.childIdleTimeout().toNanos(),
+            PoolPolicy.SHORTAGE_NANOS,
             m.clock);
     this.recycling =
         new Recycling(

@@ -14,6 +14,9 @@ import java.util.concurrent.TimeUnit;
  *       {@link #MAX_SPAWN_RATE} children per tick while the shortage lasts, and never beyond {@code
  *       maxChildren}. A queue alone, with workers idle, is no reason: the cores are the bottleneck
  *       then, and another JVM would only compete for them.
+ *   <li>A shortage grows the pool only once it has lasted {@link #SHORTAGE_NANOS}: a burst's first
+ *       moments, or children still starting, are no reason yet, and by then the cores' load ({@link
+ *       CpuBusy}) has been measured under it (httpd decides once a second).
  *   <li><b>Hold</b> instead of growing while the machine's cores are all busy ({@link
  *       #CPU_BUSY_TO_HOLD}) and the queue moves (workers came back to accept since the last tick):
  *       every worker busy on a CPU-bound job looks like a shortage, but a new JVM would start cold
@@ -30,6 +33,9 @@ import java.util.concurrent.TimeUnit;
 public final class PoolPolicy {
   /** The most children spawned in one tick (httpd's is 32 per second). */
   static final int MAX_SPAWN_RATE = 8;
+
+  /** How long a shortage must last before it grows the pool (the floor grows at once). */
+  public static final long SHORTAGE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   /** The busy share of all cores from which a shortage holds instead of growing the pool. */
   static final double CPU_BUSY_TO_HOLD = 0.9;
@@ -92,7 +98,11 @@ public final class PoolPolicy {
   private final int minSpare;
   private final int maxSpare;
   private final long idleTimeoutNanos;
+  private final long shortageNanos;
   private final MonotonicClock clock;
+
+  private boolean shortage;
+  private long shortageSinceNanos;
 
   private int spawnRate = 1;
   private long surplusSinceNanos;
@@ -105,7 +115,9 @@ public final class PoolPolicy {
       int minSpare,
       int maxSpare,
       long idleTimeoutNanos,
+      long shortageNanos,
       MonotonicClock clock) {
+    this.shortageNanos = shortageNanos;
     this.maxChildren = maxChildren;
     this.threadsPerChild = threadsPerChild;
     this.minSpare = minSpare;
@@ -127,8 +139,18 @@ public final class PoolPolicy {
     // Too few idle: what waits in the accept queue needs workers too, beyond the spares.
     int wanted = minSpare + (s.idleWorkers() < minSpare ? s.queued() : 0);
     int shortfall = wanted - available;
+    long now = clock.nanoTime();
+    if (shortfall <= 0) {
+      shortage = false;
+    } else if (!shortage) {
+      shortage = true;
+      shortageSinceNanos = now;
+    }
     if (belowFloor > 0 || shortfall > 0) {
       surplus = false;
+      if (belowFloor <= 0 && now - shortageSinceNanos < shortageNanos) {
+        return Decision.HOLD; // not yet a shortage that lasts
+      }
       if (belowFloor <= 0 && s.cpuBusy() >= CPU_BUSY_TO_HOLD && s.accepting() && room > 0) {
         spawnRate = 1;
         return new Decision(
@@ -163,7 +185,6 @@ public final class PoolPolicy {
         s.live() > s.floor()
             && s.starting() == 0
             && s.idleWorkers() - threadsPerChild >= Math.max(maxSpare, minSpare);
-    long now = clock.nanoTime();
     if (!overProvisioned) {
       surplus = false;
       retiredInSurplus = false;

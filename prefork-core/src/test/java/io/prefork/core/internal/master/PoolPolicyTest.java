@@ -13,7 +13,7 @@ class PoolPolicyTest {
 
   /** max 8 children of 32 workers, minSpare 1, maxSpare 64, idle timeout 10 s. */
   private final PoolPolicy policy =
-      new PoolPolicy(8, THREADS, 1, 64, Duration.ofSeconds(10).toNanos(), clock);
+      new PoolPolicy(8, THREADS, 1, 64, Duration.ofSeconds(10).toNanos(), 0, clock);
 
   private Decision tick(int live, int starting, int idle, int queued) {
     clock.advance(Duration.ofMillis(50));
@@ -22,7 +22,8 @@ class PoolPolicyTest {
 
   @Test
   void growsExponentiallyWhileAllBusyAndTheQueueHolds() {
-    PoolPolicy wide = new PoolPolicy(16, THREADS, 1, 64, Duration.ofSeconds(10).toNanos(), clock);
+    PoolPolicy wide =
+        new PoolPolicy(16, THREADS, 1, 64, Duration.ofSeconds(10).toNanos(), 0, clock);
     Decision first = wide.decide(new Sample(2, 0, 0, 400, 2));
     assertEquals(1, first.spawn(), "first tick: one child");
     assertTrue(first.reason().contains("queue 400"), first.reason());
@@ -85,7 +86,7 @@ class PoolPolicyTest {
   }
 
   private PoolPolicy fresh() {
-    return new PoolPolicy(8, THREADS, 1, 64, Duration.ofSeconds(10).toNanos(), clock);
+    return new PoolPolicy(8, THREADS, 1, 64, Duration.ofSeconds(10).toNanos(), 0, clock);
   }
 
   @Test
@@ -93,6 +94,23 @@ class PoolPolicyTest {
     Decision d = policy.decide(new Sample(8, 0, 0, 40, 2, 0.99, true));
     assertFalse(d.changes());
     assertFalse(d.held(), "no room: nothing to hold back, nothing to log");
+  }
+
+  @Test
+  void aShortageGrowsThePoolOnlyOnceItLasted() {
+    PoolPolicy patient =
+        new PoolPolicy(8, THREADS, 1, 64, Duration.ofSeconds(10).toNanos(), 500_000_000L, clock);
+    assertFalse(patient.decide(new Sample(2, 0, 0, 72, 2, -1, true)).changes(), "just began");
+    clock.advance(Duration.ofMillis(450));
+    assertFalse(patient.decide(new Sample(2, 0, 0, 72, 2, -1, true)).changes(), "450 ms");
+    clock.advance(Duration.ofMillis(50));
+    assertEquals(1, patient.decide(new Sample(2, 0, 0, 72, 2, -1, true)).spawn(), "500 ms");
+    // Over: a new shortage waits again; the floor never waits.
+    clock.advance(Duration.ofMillis(50));
+    assertFalse(patient.decide(new Sample(3, 1, 0, 0, 2, -1, true)).changes(), "covered");
+    clock.advance(Duration.ofMillis(50));
+    assertFalse(patient.decide(new Sample(3, 0, 0, 40, 2, -1, true)).changes(), "a new one");
+    assertEquals(2, patient.decide(new Sample(0, 0, 0, 0, 2, -1, true)).spawn(), "the floor");
   }
 
   @Test
