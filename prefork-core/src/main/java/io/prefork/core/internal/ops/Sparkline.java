@@ -27,7 +27,7 @@ final class Sparkline {
         .append("\" data-samples=\"")
         .append(history.size())
         .append("\"><figcaption>")
-        .append(StatusPage.esc(label));
+        .append(PageText.esc(label));
     if (!history.isEmpty()) {
       b.append(" <b>")
           .append(number(value.applyAsDouble(history.get(history.size() - 1))))
@@ -39,7 +39,7 @@ final class Sparkline {
         .append(' ')
         .append(h)
         .append("\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"")
-        .append(StatusPage.esc(label))
+        .append(PageText.esc(label))
         .append("\">");
     for (int i = 1; i <= 3; i++) {
       b.append("<line class=\"grid\" x1=\"0\" x2=\"")

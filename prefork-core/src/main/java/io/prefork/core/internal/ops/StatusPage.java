@@ -1,5 +1,9 @@
 package io.prefork.core.internal.ops;
 
+import static io.prefork.core.internal.ops.PageText.duration;
+import static io.prefork.core.internal.ops.PageText.esc;
+import static io.prefork.core.internal.ops.PageText.megabytes;
+
 import io.prefork.core.ServerStatus;
 import io.prefork.core.WorkerStatus;
 import io.prefork.shm.ExitRequest;
@@ -208,11 +212,10 @@ final class StatusPage {
             + s.heartbeatAgeMillis()
             + " ms ago"
             + (s.masterRssBytes() > 0
-                ? String.format(
-                    Locale.ROOT,
-                    " · RSS %.1f MB, children %.1f MB",
-                    s.masterRssBytes() / 1048576.0,
-                    s.childrenRssBytes() / 1048576.0)
+                ? " · RSS "
+                    + megabytes(s.masterRssBytes())
+                    + ", children "
+                    + megabytes(s.childrenRssBytes())
                 : ""));
     b.append("</section>");
 
@@ -444,38 +447,6 @@ final class StatusPage {
       case STOPPING -> "warn";
       default -> "bad";
     };
-  }
-
-  /** A short duration for people, as {@code ctl status} prints it: 0.3s, 12.5s, 3m05s, 2h07m. */
-  static String duration(long millis) {
-    long seconds = millis / 1_000;
-    if (seconds < 60) {
-      return String.format(Locale.ROOT, "%.1fs", millis / 1_000.0);
-    }
-    if (seconds < 3_600) {
-      return String.format(Locale.ROOT, "%dm%02ds", seconds / 60, seconds % 60);
-    }
-    if (seconds < 86_400) {
-      return String.format(Locale.ROOT, "%dh%02dm", seconds / 3_600, seconds % 3_600 / 60);
-    }
-    return String.format(Locale.ROOT, "%dd%02dh", seconds / 86_400, seconds % 86_400 / 3_600);
-  }
-
-  /** HTML text and attribute escaping. */
-  static String esc(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 8);
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '<' -> b.append("&lt;");
-        case '>' -> b.append("&gt;");
-        case '&' -> b.append("&amp;");
-        case '"' -> b.append("&quot;");
-        case '\'' -> b.append("&#39;");
-        default -> b.append(c);
-      }
-    }
-    return b.toString();
   }
 
   /** The document around a page's body; {@code live}: refreshed every 2 s. */
