@@ -253,6 +253,12 @@ public final class PreforkServer implements AutoCloseable {
   public static final int DEFAULT_THREADS_PER_CHILD = 64;
 
   /**
+   * Worker threads of each child that accept from its start, by default (at most threadsPerChild):
+   * enough to keep two cores busy; the child accepts on more as the job waits.
+   */
+  public static final int DEFAULT_MIN_THREADS_PER_CHILD = 8;
+
+  /**
    * Configures a {@link PreforkServer}. Every value is checked by {@link #build()}, which names the
    * value at fault; nothing is silently corrected. Every timeout is at least 1 ms and at most 24
    * hours ({@code jobTimeout} may also be zero: no watchdog).
@@ -341,6 +347,23 @@ public final class PreforkServer implements AutoCloseable {
      */
     public Builder threadsPerChild(int threadsPerChild) {
       s.threadsPerChild = threadsPerChild;
+      return this;
+    }
+
+    /**
+     * Worker threads of each child that always accept; the child's other threads are parked spares
+     * (PARKED in the table) until its accepting ones are all busy and the cores have time for more:
+     * then it accepts on twice as many, up to threadsPerChild, and parks half again once a quarter
+     * of them sufficed for 10 s. A CPU-bound job keeps few threads (fewer context switches), a
+     * waiting one gets a thread per connection in flight. The master spawns children only once the
+     * children's threads are all in use. Default {@value #DEFAULT_MIN_THREADS_PER_CHILD} or
+     * threadsPerChild if smaller; equal to threadsPerChild: every thread always accepts.
+     *
+     * @param minThreadsPerChild 1 to threadsPerChild
+     * @return this builder
+     */
+    public Builder minThreadsPerChild(int minThreadsPerChild) {
+      s.minThreadsPerChild = minThreadsPerChild;
       return this;
     }
 

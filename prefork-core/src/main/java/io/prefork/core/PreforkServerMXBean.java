@@ -52,6 +52,9 @@ public interface PreforkServerMXBean {
   /** {@return workers serving a connection} */
   int getBusyWorkers();
 
+  /** {@return spare worker threads parked until their child accepts on them} */
+  int getParkedWorkers();
+
   /** {@return child processes in the pool, starting and leaving ones included} */
   int getChildren();
 

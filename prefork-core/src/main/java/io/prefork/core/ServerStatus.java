@@ -93,7 +93,7 @@ public record ServerStatus(
    * <pre>{@code
    * {"masterPid":12345,"generation":1,"state":"RUNNING","listen":"127.0.0.1:6905",
    *  "uptimeMillis":83000,"heartbeatAgeMillis":12,
-   *  "workers":{"idle":3,"busy":1,"starting":0,"exiting":0,"total":4},
+   *  "workers":{"idle":3,"busy":1,"parked":0,"starting":0,"exiting":0,"total":4},
    *  "childCount":4,"minChildren":4,"maxChildren":16,"threadsPerChild":1,
    *  "totalCalls":1234,"callsPerSecond":56.000,"rateIntervalMillis":1000,
    *  "spawns":5,"crashes":1,"restarts":0,"spawnBackoffUntilMillis":0,
@@ -108,7 +108,7 @@ public record ServerStatus(
    * an IPv6 address in brackets; {@code workers} counts the slots in use by state; {@code
    * childCount} is {@link #children()}; {@code callsPerSecond} has three decimals; {@code children}
    * has one entry per worker slot in use ({@link #workers()}), whose {@code state} is STARTING,
-   * IDLE, BUSY or EXITING and {@code exitRequest} NONE, STOP, RESTART, RETIRE or RECYCLE.
+   * IDLE, BUSY, PARKED or EXITING and {@code exitRequest} NONE, STOP, RESTART, RETIRE or RECYCLE.
    *
    * @return the JSON object, without a line feed
    */

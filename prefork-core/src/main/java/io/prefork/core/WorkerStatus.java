@@ -9,7 +9,7 @@ import io.prefork.shm.SlotState;
  * @param slot the slot's index
  * @param pid the pid of the child the worker runs in
  * @param workerIndex the worker thread's index in its child (0 with one thread per child)
- * @param state IDLE, BUSY, STARTING, EXITING
+ * @param state IDLE, BUSY, PARKED, STARTING, EXITING
  * @param calls connections the worker accepted
  * @param generation the generation its child was started in
  * @param millisInState how long it has been in its state

@@ -99,6 +99,14 @@ class BuilderBoundsTest {
     assertEquals(
         "threadsPerChild (1025) must be within 1..1024", refused(b -> b.threadsPerChild(1025)));
     assertEquals("threadsPerChild (0) must be within 1..1024", refused(b -> b.threadsPerChild(0)));
+    assertEquals(
+        "minThreadsPerChild (9) must be within 1..threadsPerChild (8): raise threadsPerChild or"
+            + " lower minThreadsPerChild",
+        refused(b -> b.threadsPerChild(8).minThreadsPerChild(9)));
+    assertTrue(
+        refused(b -> b.minThreadsPerChild(0)).startsWith("minThreadsPerChild (0) must be within"));
+    accepted(b -> b.threadsPerChild(8).minThreadsPerChild(8));
+    accepted(b -> b.threadsPerChild(3)); // the default minimum, 8, comes down to 3
     assertEquals("minChildren (0) must be >= 1", refused(b -> b.minChildren(0)));
     assertEquals(
         "maxChildren * threadsPerChild (65600) must be <= 65536",

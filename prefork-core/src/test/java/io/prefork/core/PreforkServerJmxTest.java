@@ -45,6 +45,7 @@ class PreforkServerJmxTest {
             "ListenBacklog",
             "IdleWorkers",
             "BusyWorkers",
+            "ParkedWorkers",
             "Children",
             "MaxChildren",
             "MinChildren",

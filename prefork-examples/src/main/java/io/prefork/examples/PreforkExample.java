@@ -10,8 +10,8 @@ import picocli.CommandLine.ParameterException;
  *
  * <pre>
  * java -jar prefork-examples.jar serve [--bind ADDR] [--port N] [--shm-key KEY]
- *     [--job hello|hello-ka|echo|CLASS] [--min N] [--max N] [--threads N] [--min-spare N]
- *     [--max-spare N] [--read-timeout S] [--job-timeout S] [--max-calls N] [--graceful-timeout S]
+ *     [--job hello|hello-ka|echo|CLASS] [--min N] [--max N] [--threads N] [--min-threads N]
+ *     [--min-spare N] [--max-spare N] [--read-timeout S] [--job-timeout S] [--max-calls N] [--graceful-timeout S]
  *     [--daemon] [--pid-file PATH] [--log-file PATH] [--child-log-dir DIR] [--log-config FILE]
  *     [--metrics-port N] [--metrics-bind ADDR] [--child-jvm-option OPTION]...
  * java -jar prefork-examples.jar ctl [--shm-key KEY] status [--json] [--watch [--interval S]]
@@ -77,6 +77,9 @@ public final class PreforkExample {
   static String inCliWords(String message) {
     return oneLine(message)
         .replace("ControlHandle.waitDown()", "ctl wdown")
+        .replace("minThreadsPerChild", "--min-threads")
+        .replace("1..threadsPerChild", "1..--threads")
+        .replace("raise threadsPerChild", "raise --threads")
         .replace("another shmKey", "another --shm-key")
         .replace("check the shmKey", "check --shm-key");
   }

@@ -96,6 +96,18 @@ final class ServeCommand implements Callable<Integer> {
   Integer threads;
 
   @Option(
+      names = "--min-threads",
+      paramLabel = "N",
+      description =
+          "Worker threads of each child that always accept (default: "
+              + PreforkServer.DEFAULT_MIN_THREADS_PER_CHILD
+              + ", or --threads if smaller). The others are parked spares: a child accepts on"
+              + " twice as many when those are all busy and the cores have time, up to --threads,"
+              + " and parks half again after 10 s in which a quarter sufficed. Equal to --threads:"
+              + " every thread always accepts.")
+  Integer minThreads;
+
+  @Option(
       names = "--min-spare",
       paramLabel = "N",
       description = "Idle workers to keep at least; fewer spawn more children (default: 1).")
@@ -306,6 +318,9 @@ final class ServeCommand implements Callable<Integer> {
       }
       if (threads != null) {
         builder.threadsPerChild(threads);
+      }
+      if (minThreads != null) {
+        builder.minThreadsPerChild(minThreads);
       }
       if (childIdleTimeout != null) {
         builder.childIdleTimeout(seconds("--child-idle-timeout", childIdleTimeout));

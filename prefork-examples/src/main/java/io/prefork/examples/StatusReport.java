@@ -46,10 +46,11 @@ final class StatusReport {
     b.append(
         String.format(
             PLAIN,
-            "workers  %d idle  %d busy  %d starting  %d total  (%d children of %d..%d, %d"
+            "workers  %d idle  %d busy  %d parked  %d starting  %d total  (%d children of %d..%d, %d"
                 + " thread%s each)%n",
             count(s, SlotState.IDLE),
             count(s, SlotState.BUSY),
+            count(s, SlotState.PARKED),
             count(s, SlotState.STARTING),
             s.workers().size(),
             children(s),

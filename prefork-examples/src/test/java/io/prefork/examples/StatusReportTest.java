@@ -38,7 +38,7 @@ class StatusReportTest {
         String.format(
             "{\"masterPid\":%d,\"generation\":1,\"state\":\"RUNNING\",\"listen\":\"127.0.0.1:%d\","
                 + "\"uptimeMillis\":%d,\"heartbeatAgeMillis\":%d,"
-                + "\"workers\":{\"idle\":2,\"busy\":0,\"starting\":0,\"exiting\":0,\"total\":2},"
+                + "\"workers\":{\"idle\":2,\"busy\":0,\"parked\":0,\"starting\":0,\"exiting\":0,\"total\":2},"
                 + "\"childCount\":2,\"minChildren\":2,\"maxChildren\":3,\"threadsPerChild\":1,"
                 + "\"totalCalls\":0,\"callsPerSecond\":0.000,\"rateIntervalMillis\":%d,"
                 + "\"spawns\":2,\"crashes\":0,\"restarts\":0,\"spawnBackoffUntilMillis\":0,"
@@ -63,7 +63,8 @@ class StatusReportTest {
     assertTrue(table.get(0).contains("generation 1  RUNNING"), table.get(0));
     assertTrue(table.get(1).contains("listen   127.0.0.1:" + server.port()), table.get(1));
     assertTrue(table.get(1).contains("queue 0/511"), table.get(1));
-    assertTrue(table.get(2).contains("2 idle  0 busy  0 starting  2 total"), table.get(2));
+    assertTrue(
+        table.get(2).contains("2 idle  0 busy  0 parked  0 starting  2 total"), table.get(2));
     assertTrue(table.get(2).contains("2 children of 2..3"), table.get(2));
     assertTrue(table.get(3).contains("0 total"), table.get(3));
     assertTrue(table.get(4).contains("2 spawned  0 crashed  0 restarts"), table.get(4));

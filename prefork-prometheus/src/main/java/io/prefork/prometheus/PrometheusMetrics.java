@@ -201,10 +201,15 @@ public final class PrometheusMetrics implements ServerListener {
   /** The table's figures, read at each scrape. */
   private final class TableCollector implements MultiCollector {
     private static final List<SlotState> STATES =
-        List.of(SlotState.IDLE, SlotState.BUSY, SlotState.STARTING, SlotState.EXITING);
+        List.of(
+            SlotState.IDLE,
+            SlotState.BUSY,
+            SlotState.PARKED,
+            SlotState.STARTING,
+            SlotState.EXITING);
 
     private static final String WORKERS_HELP =
-        "Worker slots in use, by state: idle, busy, starting, exiting";
+        "Worker slots in use, by state: idle, busy, parked, starting, exiting";
     private static final String CHILDREN_HELP = "Child processes in the pool";
     private static final String CALLS_HELP =
         "Connections accepted since the start, by children alive or gone";

@@ -12,10 +12,16 @@ public enum SlotState {
   BUSY(3),
   /** Finishing: it will accept no more connections and is about to exit. */
   EXITING(4),
+  /**
+   * A spare thread of a running child, not accepting: the child starts accepting on it when its
+   * accepting workers are all busy and the cores have time for more (see the child's pool of
+   * accepting threads). Ready capacity, counted with the idle workers by the master's pool policy.
+   */
+  PARKED(5),
   /** Not a valid state: the shared value was out of range (shown, never trusted). */
   UNKNOWN(-1);
 
-  private static final SlotState[] BY_CODE = {UNUSED, STARTING, IDLE, BUSY, EXITING};
+  private static final SlotState[] BY_CODE = {UNUSED, STARTING, IDLE, BUSY, EXITING, PARKED};
 
   private final int code;
 
@@ -26,7 +32,7 @@ public enum SlotState {
   /**
    * The value stored in shared memory.
    *
-   * @return 0 to 4, or -1 for {@link #UNKNOWN} (never stored)
+   * @return 0 to 5, or -1 for {@link #UNKNOWN} (never stored)
    */
   public int code() {
     return code;
@@ -43,11 +49,20 @@ public enum SlotState {
   }
 
   /**
-   * True for a worker that accepts or serves connections.
+   * True for a worker of a child that is up: it accepts, serves, or is parked as a spare.
    *
-   * @return true for {@link #IDLE} and {@link #BUSY}, false otherwise
+   * @return true for {@link #IDLE}, {@link #BUSY} and {@link #PARKED}, false otherwise
    */
   public boolean isAccepting() {
-    return this == IDLE || this == BUSY;
+    return this == IDLE || this == BUSY || this == PARKED;
+  }
+
+  /**
+   * True for a worker that could take a connection without waiting for one to finish.
+   *
+   * @return true for {@link #IDLE} and {@link #PARKED}
+   */
+  public boolean isSpare() {
+    return this == IDLE || this == PARKED;
   }
 }

@@ -18,6 +18,7 @@ public final class WorkerSlot {
   private static final int IDLE = SlotState.IDLE.code();
   private static final int BUSY = SlotState.BUSY.code();
   private static final int EXITING = SlotState.EXITING.code();
+  private static final int PARKED = SlotState.PARKED.code();
 
   private final ShmSegment segment;
   private final int slot;
@@ -50,6 +51,16 @@ public final class WorkerSlot {
   }
 
   /**
+   * Connections this worker accepted, as published in the table: readable from any thread.
+   *
+   * @return the count last stored by {@link #markBusy}
+   */
+  public long publishedCalls() {
+    checkAttached();
+    return RawMemory.readVolatileLong(address + CALLS_OFFSET);
+  }
+
+  /**
    * Waiting in accept.
    *
    * @param nowMillis the time of the change (epoch milliseconds), published as the state's start
@@ -70,6 +81,17 @@ public final class WorkerSlot {
     RawMemory.writeOrderedLong(address + CALLS_OFFSET, ++calls);
     RawMemory.writeOrderedLong(address + STATE_SINCE_OFFSET, nowMillis);
     RawMemory.writeOrderedInt(address + STATE_OFFSET, BUSY);
+  }
+
+  /**
+   * Parked: a spare thread that does not accept until the child needs it.
+   *
+   * @param nowMillis the time of the change (epoch milliseconds), published as the state's start
+   */
+  public void markParked(long nowMillis) {
+    checkAttached();
+    RawMemory.writeOrderedLong(address + STATE_SINCE_OFFSET, nowMillis);
+    RawMemory.writeOrderedInt(address + STATE_OFFSET, PARKED);
   }
 
   /**

@@ -2,6 +2,8 @@ package io.prefork.core.internal.child;
 
 import io.prefork.core.ChildContext;
 import io.prefork.core.ChildJob;
+import io.prefork.core.internal.os.CpuBusy;
+import io.prefork.core.internal.os.CpuTimes;
 import io.prefork.core.internal.os.Libc;
 import io.prefork.core.internal.os.OsException;
 import io.prefork.core.internal.os.Signals;
@@ -55,6 +57,18 @@ public final class ChildRuntime implements ChildContext {
 
   private volatile boolean stopping;
 
+  /** How many workers accept; the others park. Changed by the watch thread only. */
+  private final AcceptingThreads acceptingThreads;
+
+  /** Null when every worker always accepts. */
+  private final CpuBusy cpu;
+
+  /** Workers with an index below this accept; parked ones wait on {@link #turns} for it. */
+  private volatile int accepting;
+
+  private final Object turns = new Object();
+  private long callsLastTick = -1;
+
   private ChildRuntime(ChildArguments args, ServerSocketChannel server, ChildTable table) {
     this.args = args;
     this.server = server;
@@ -62,6 +76,10 @@ public final class ChildRuntime implements ChildContext {
     for (int w = 0; w < args.workers(); w++) {
       slots.add(table.worker(w));
     }
+    int min = Math.max(1, Math.min(args.minAcceptingWorkers(), args.workers()));
+    this.acceptingThreads = new AcceptingThreads(min, args.workers(), System::nanoTime);
+    this.accepting = acceptingThreads.accepting();
+    this.cpu = min < args.workers() ? new CpuBusy(CpuTimes::machine, System::nanoTime) : null;
   }
 
   /** Runs the child and returns its exit status. */
@@ -165,7 +183,14 @@ public final class ChildRuntime implements ChildContext {
         stop(); // asked to exit before it even started
       }
       workers.add(
-          new Worker(this, server, slot, job, args.readTimeoutMillis(), args.writeTimeoutMillis()));
+          new Worker(
+              this,
+              workers.size(),
+              server,
+              slot,
+              job,
+              args.readTimeoutMillis(),
+              args.writeTimeoutMillis()));
     }
     List<Thread> threads = new ArrayList<>();
     for (int w = 0; w < workers.size(); w++) {
@@ -201,6 +226,48 @@ public final class ChildRuntime implements ChildContext {
       for (WorkerSlot slot : slots) {
         if (slot.exitRequested()) {
           stop();
+        }
+      }
+      if (cpu != null && !workers.isEmpty() && !stopping) {
+        adjustAccepting();
+      }
+    }
+  }
+
+  /** One tick of the child's own pool: accept on more threads, or park some (AcceptingThreads). */
+  private void adjustAccepting() {
+    int busy = 0;
+    long calls = 0;
+    for (Worker w : workers) {
+      if (w.serving()) {
+        busy++;
+      }
+      calls += w.slot().publishedCalls();
+    }
+    boolean moved = calls != callsLastTick;
+    callsLastTick = calls;
+    int next = acceptingThreads.decide(new AcceptingThreads.Sample(busy, moved, cpu.fraction()));
+    if (next != accepting) {
+      synchronized (turns) {
+        accepting = next;
+        turns.notifyAll();
+      }
+    }
+  }
+
+  /** {@return whether the worker of this index accepts now, rather than parks} */
+  boolean mayAccept(int workerIndex) {
+    return workerIndex < accepting;
+  }
+
+  /** Parks the worker of this index until it may accept or the child stops. */
+  void awaitTurn(int workerIndex) {
+    synchronized (turns) {
+      while (workerIndex >= accepting && !stopping) {
+        try {
+          turns.wait(1_000); // woken by adjustAccepting and stop(); the timeout is a backstop
+        } catch (InterruptedException e) {
+          // nobody interrupts a worker; the loop rechecks
         }
       }
     }
@@ -260,6 +327,9 @@ public final class ChildRuntime implements ChildContext {
       return;
     }
     stopping = true;
+    synchronized (turns) {
+      turns.notifyAll(); // parked workers leave
+    }
     for (Worker w : workers) {
       w.cutIfIdle();
     }

@@ -12,11 +12,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One worker thread of a child: accept, mark busy and count, run the job, close, mark idle; until
- * the child stops accepting. A connection accepted is always served, even if the child is asked to
- * exit meanwhile: that is what keeps restarts from dropping connections.
+ * the child stops accepting. A worker beyond the child's accepting threads parks instead, until the
+ * child accepts on more. A connection accepted is always served, even if the child is asked to exit
+ * meanwhile: that is what keeps restarts from dropping connections.
  */
 public final class Worker implements Runnable {
   private final ChildRuntime child;
+  private final int index;
   private final ServerSocketChannel server;
   private final WorkerSlot slot;
   private final ChildJob job;
@@ -27,12 +29,14 @@ public final class Worker implements Runnable {
 
   Worker(
       ChildRuntime child,
+      int index,
       ServerSocketChannel server,
       WorkerSlot slot,
       ChildJob job,
       long readTimeoutMillis,
       long writeTimeoutMillis) {
     this.child = child;
+    this.index = index;
     this.server = server;
     this.slot = slot;
     this.job = job;
@@ -48,10 +52,21 @@ public final class Worker implements Runnable {
     return done;
   }
 
+  /** {@return whether this worker serves a connection now} */
+  boolean serving() {
+    return current != null;
+  }
+
   @Override
   public void run() {
     try {
       while (!child.stopping()) {
+        if (!child.mayAccept(index)) {
+          // A spare: parked until the child needs it (AcceptingThreads) or stops.
+          slot.markParked(System.currentTimeMillis());
+          child.awaitTurn(index);
+          continue;
+        }
         slot.markIdle(System.currentTimeMillis());
         SocketChannel connection;
         try {

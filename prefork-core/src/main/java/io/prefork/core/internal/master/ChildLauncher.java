@@ -134,7 +134,8 @@ public final class ChildLauncher {
                 ProcessHandle.current().pid(),
                 config.readTimeout().toMillis(),
                 config.jobClassName(),
-                config.writeTimeout().toMillis())
+                config.writeTimeout().toMillis(),
+                config.minThreadsPerChild())
             .toList());
     return cmd;
   }

@@ -217,15 +217,29 @@ public final class ChildPool {
     return n;
   }
 
-  /** {@return idle workers of ready children that are not leaving} */
+  /**
+   * {@return idle and parked workers of ready children that are not leaving: a parked worker is
+   * capacity its child starts accepting on before the pool needs another child}
+   */
   int idleWorkers() {
     int idle = 0;
     for (ChildProcess c : byPid.values()) {
       if (c.ready && !c.leaving()) {
-        idle += count(c, SlotState.IDLE);
+        idle += spare(c);
       }
     }
     return idle;
+  }
+
+  /** {@return the child's idle and parked workers} */
+  int spare(ChildProcess c) {
+    int n = 0;
+    for (int slot : slotsOf(c)) {
+      if (table.state(slot).isSpare()) {
+        n++;
+      }
+    }
+    return n;
   }
 
   int count(ChildProcess c, SlotState state) {
@@ -239,7 +253,7 @@ public final class ChildPool {
   }
 
   boolean isIdle(ChildProcess c) {
-    return count(c, SlotState.IDLE) == threads;
+    return spare(c) == threads;
   }
 
   boolean allSlotsAccepting(ChildProcess c) {

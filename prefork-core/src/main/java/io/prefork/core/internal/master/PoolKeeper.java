@@ -4,6 +4,7 @@ import static io.prefork.core.internal.master.MasterContext.children;
 import static io.prefork.core.internal.master.MasterContext.seconds;
 
 import io.prefork.core.PreforkException;
+import io.prefork.core.internal.os.CpuBusy;
 import io.prefork.core.internal.os.CpuTimes;
 import io.prefork.shm.ExitRequest;
 import io.prefork.shm.PoolDecision;
@@ -65,7 +66,7 @@ final class PoolKeeper {
             bound -> ThreadLocalRandom.current().nextLong(bound));
     this.exitDeadline =
         new ExitDeadline(config.gracefulTimeout().toNanos(), DUMP_GRACE_NANOS, m.clock);
-    this.cpu = new CpuBusy(CpuTimes::machine, m.clock);
+    this.cpu = new CpuBusy(CpuTimes::machine, m.clock::nanoTime);
   }
 
   /** One tick of a running (not stopping) master. */

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  *       then, and another JVM would only compete for them.
  *   <li>A shortage grows the pool only once it has lasted {@link #SHORTAGE_NANOS}: a burst's first
  *       moments, or children still starting, are no reason yet, and by then the cores' load ({@link
- *       CpuBusy}) has been measured under it (httpd decides once a second).
+ *       io.prefork.core.internal.os.CpuBusy}) has been measured under it (httpd decides once a
+ *       second).
  *   <li><b>Hold</b> instead of growing while the machine's cores are all busy ({@link
  *       #CPU_BUSY_TO_HOLD}) and the queue moves (workers came back to accept since the last tick):
  *       every worker busy on a CPU-bound job looks like a shortage, but a new JVM would start cold
@@ -38,7 +39,7 @@ public final class PoolPolicy {
   public static final long SHORTAGE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   /** The busy share of all cores from which a shortage holds instead of growing the pool. */
-  static final double CPU_BUSY_TO_HOLD = 0.9;
+  static final double CPU_BUSY_TO_HOLD = io.prefork.core.internal.os.CpuBusy.SATURATED;
 
   /** Once the pool shrinks, one more child per this while the surplus lasts. */
   static final long RETIRE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);

@@ -39,7 +39,8 @@ public record ServerConfig(
     String childJvmPreset,
     long childHeapBytes,
     Duration writeTimeout,
-    Duration drainDelay) {
+    Duration drainDelay,
+    int minThreadsPerChild) {
 
   public ServerConfig {
     childJvmOptions = List.copyOf(childJvmOptions);

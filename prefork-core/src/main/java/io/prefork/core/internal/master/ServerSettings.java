@@ -37,6 +37,7 @@ public final class ServerSettings {
   public int minChildren = PreforkServer.DEFAULT_MIN_CHILDREN;
   public int maxChildren = PreforkServer.DEFAULT_MAX_CHILDREN;
   public int threadsPerChild = PreforkServer.DEFAULT_THREADS_PER_CHILD;
+  public Integer minThreadsPerChild;
   public int minSpare = 1;
   public Integer maxSpare;
   public Duration childIdleTimeout = Duration.ofSeconds(10);
@@ -94,6 +95,18 @@ public final class ServerSettings {
     if (threadsPerChild < 1 || threadsPerChild > 1024) {
       throw new IllegalArgumentException(
           "threadsPerChild (" + threadsPerChild + ") must be within 1..1024");
+    }
+    int minThreads =
+        minThreadsPerChild != null
+            ? minThreadsPerChild
+            : Math.min(PreforkServer.DEFAULT_MIN_THREADS_PER_CHILD, threadsPerChild);
+    if (minThreads < 1 || minThreads > threadsPerChild) {
+      throw new IllegalArgumentException(
+          "minThreadsPerChild ("
+              + minThreads
+              + ") must be within 1..threadsPerChild ("
+              + threadsPerChild
+              + "): raise threadsPerChild or lower minThreadsPerChild");
     }
     if ((long) maxChildren * threadsPerChild > io.prefork.shm.SharedStatusTable.MAX_SLOTS) {
       throw new IllegalArgumentException(
@@ -243,7 +256,8 @@ public final class ServerSettings {
         preset.label(),
         childHeap,
         writeTimeout,
-        drainDelay);
+        drainDelay,
+        minThreads);
   }
 
   /** The endpoint's address, checked with its port and routes; null when it is off. */

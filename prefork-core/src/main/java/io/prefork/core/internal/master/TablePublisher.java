@@ -81,7 +81,7 @@ final class TablePublisher {
       if (!c.ready) {
         starting++;
       }
-      idle += pool.count(c, SlotState.IDLE);
+      idle += pool.spare(c); // parked workers too: the child accepts on them when it needs them
       busy += pool.count(c, SlotState.BUSY);
     }
     return new ServerView(idle, busy, pool.size(), starting, generation);

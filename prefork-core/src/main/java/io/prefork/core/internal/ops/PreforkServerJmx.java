@@ -152,6 +152,11 @@ public final class PreforkServerJmx implements PreforkServerMXBean, ServerEvents
   }
 
   @Override
+  public int getParkedWorkers() {
+    return (int) status().count(SlotState.PARKED);
+  }
+
+  @Override
   public int getChildren() {
     return (int) status().children();
   }

@@ -55,6 +55,7 @@ public final class StatusJson {
     b.append(",\"heartbeatAgeMillis\":").append(s.heartbeatAgeMillis());
     b.append(",\"workers\":{\"idle\":").append(count(s, SlotState.IDLE));
     b.append(",\"busy\":").append(count(s, SlotState.BUSY));
+    b.append(",\"parked\":").append(count(s, SlotState.PARKED));
     b.append(",\"starting\":").append(count(s, SlotState.STARTING));
     b.append(",\"exiting\":").append(count(s, SlotState.EXITING));
     b.append(",\"total\":").append(s.workers().size()).append('}');

@@ -55,6 +55,7 @@ final class StatusPage {
   enum Cell {
     IDLE('_', "idle", "waiting for a connection"),
     BUSY('B', "busy", "serving a connection"),
+    PARKED('-', "parked", "a spare thread: its child accepts on it when the others are busy"),
     STARTING('S', "starting", "child JVM starting, job opening"),
     FINISHING(
         'G',
@@ -80,12 +81,15 @@ final class StatusPage {
         return OPEN;
       }
       return switch (w.state()) {
-        case IDLE, BUSY, STARTING ->
+        case IDLE, BUSY, STARTING, PARKED ->
             w.exitRequest() != ExitRequest.NONE
                 ? FINISHING
-                : w.state() == SlotState.IDLE
-                    ? IDLE
-                    : w.state() == SlotState.BUSY ? BUSY : STARTING;
+                : switch (w.state()) {
+                  case IDLE -> IDLE;
+                  case BUSY -> BUSY;
+                  case PARKED -> PARKED;
+                  default -> STARTING;
+                };
         case EXITING -> EXITING;
         case UNUSED -> OPEN;
         default -> UNKNOWN;
@@ -147,6 +151,7 @@ final class StatusPage {
     // Figures.
     long idle = s.count(SlotState.IDLE);
     long busy = s.count(SlotState.BUSY);
+    long parked = s.count(SlotState.PARKED);
     long starting = s.count(SlotState.STARTING);
     long exiting = s.count(SlotState.EXITING);
     int used = s.workers().size();
@@ -159,6 +164,8 @@ final class StatusPage {
         bar(used == 0 ? 0 : (double) busy / used, busy == used && used > 0 ? "hot" : "")
             + idle
             + " idle · "
+            + parked
+            + " parked · "
             + starting
             + " starting · "
             + exiting

@@ -12,7 +12,8 @@ public record ChildArguments(
     long masterPid,
     long readTimeoutMillis,
     String jobClassName,
-    long writeTimeoutMillis) {
+    long writeTimeoutMillis,
+    int minAcceptingWorkers) {
 
   public List<String> toList() {
     return List.of(
@@ -23,14 +24,15 @@ public record ChildArguments(
         Long.toString(masterPid),
         Long.toString(readTimeoutMillis),
         jobClassName,
-        Long.toString(writeTimeoutMillis));
+        Long.toString(writeTimeoutMillis),
+        Integer.toString(minAcceptingWorkers));
   }
 
   public static ChildArguments parse(String[] args) {
-    if (args.length != 8) {
+    if (args.length != 9) {
       throw new IllegalArgumentException(
-          "expected 8 arguments (shmKey childIndex workers generation masterPid readTimeoutMillis"
-              + " jobClass writeTimeoutMillis), got "
+          "expected 9 arguments (shmKey childIndex workers generation masterPid readTimeoutMillis"
+              + " jobClass writeTimeoutMillis minAcceptingWorkers), got "
               + args.length
               + ": this class is started by a prefork master, not by hand");
     }
@@ -42,7 +44,8 @@ public record ChildArguments(
         Long.parseLong(args[4]),
         Long.parseLong(args[5]),
         args[6],
-        Long.parseLong(args[7]));
+        Long.parseLong(args[7]),
+        Integer.parseInt(args[8]));
   }
 
   public int firstSlot() {

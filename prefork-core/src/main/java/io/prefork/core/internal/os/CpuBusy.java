@@ -1,18 +1,22 @@
-package io.prefork.core.internal.master;
+package io.prefork.core.internal.os;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
- * How busy the machine's cores were over the last half second or so: the pool policy's reason not
- * to start another JVM when there is no core for it to run on.
+ * How busy the machine's cores were over the last half second or so: the pool policies' reason not
+ * to start another JVM, or accept on more threads, when there is no core for them to run on.
  */
 public final class CpuBusy {
+  /** The busy share of all cores from which more JVMs or threads would only compete for them. */
+  public static final double SATURATED = 0.9;
+
   /** The shortest interval measured: 50 clock ticks per core at the kernel's usual 100 Hz. */
   static final long INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   private final Supplier<long[]> source;
-  private final MonotonicClock clock;
+  private final LongSupplier nanoTime;
   private long[] last;
   private long lastAtNanos;
   private double fraction = -1;
@@ -20,11 +24,11 @@ public final class CpuBusy {
   /**
    * @param source {busy, total} CPU ticks since boot, or null when unknown ({@code
    *     CpuTimes::machine})
-   * @param clock the master's clock
+   * @param nanoTime a monotonic clock
    */
-  public CpuBusy(Supplier<long[]> source, MonotonicClock clock) {
+  public CpuBusy(Supplier<long[]> source, LongSupplier nanoTime) {
     this.source = source;
-    this.clock = clock;
+    this.nanoTime = nanoTime;
   }
 
   /**
@@ -33,7 +37,7 @@ public final class CpuBusy {
    * @return 0 to 1, or -1 while unknown (the first interval, or no {@code /proc/stat})
    */
   public double fraction() {
-    long now = clock.nanoTime();
+    long now = nanoTime.getAsLong();
     if (last != null && now - lastAtNanos < INTERVAL_NANOS) {
       return fraction;
     }

@@ -1,0 +1,107 @@
+package io.prefork.core.internal.child;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * How many of a child's worker threads accept connections; the others are parked spares. The
+ * child's own pool, sized to demand before the master's pool of children is: a waiting job (a
+ * database call) needs a thread per connection in flight, a CPU-bound one needs few, and more
+ * threads than the cores can run only add context switches (hello at c=50: 2 children of 8
+ * accepting threads serve 1.45x the requests of 2 children of 64, with half the p99).
+ *
+ * <ul>
+ *   <li><b>Grow</b>, doubling up to {@code max}, once every accepting thread has been busy on
+ *       {@link #GROW_AFTER_TICKS} ticks in a row, unless the machine's cores are at least {@link
+ *       #CPU_BUSY_TO_HOLD} busy while the work moves (connections were accepted since the last
+ *       tick): then more threads would only compete for the cores. Work that does not move (long
+ *       conversations hold every thread) grows the threads, busy cores or not.
+ *   <li><b>Shrink</b>, halving down to {@code min}, after {@link #SHRINK_AFTER_NANOS} in which at
+ *       most a quarter of the accepting threads were ever busy at once: the hysteresis between a
+ *       quarter and all keeps a steady load from moving anything.
+ * </ul>
+ *
+ * <p>Driven by the child's watch thread, one {@link #decide} per tick; not thread-safe.
+ */
+public final class AcceptingThreads {
+  /** Ticks in a row with every accepting thread busy before the child accepts on more. */
+  static final int GROW_AFTER_TICKS = 2;
+
+  /** The busy share of all cores from which a shortage holds instead of growing. */
+  static final double CPU_BUSY_TO_HOLD = io.prefork.core.internal.os.CpuBusy.SATURATED;
+
+  /** How long at most a quarter of the accepting threads must be busy before half park. */
+  static final long SHRINK_AFTER_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  /**
+   * The child on one tick.
+   *
+   * @param busy accepting threads serving a connection now
+   * @param moved whether the child accepted connections since the last tick
+   * @param cpuBusy the busy share of the machine's cores lately, 0 to 1, or negative if unknown
+   */
+  public record Sample(int busy, boolean moved, double cpuBusy) {}
+
+  private final int min;
+  private final int max;
+  private final LongSupplier nanoTime;
+  private int accepting;
+  private int allBusyTicks;
+  private int peakBusy;
+  private long windowSinceNanos;
+
+  /**
+   * @param min the threads that always accept (at least 1)
+   * @param max the child's worker threads
+   * @param nanoTime a monotonic clock
+   */
+  public AcceptingThreads(int min, int max, LongSupplier nanoTime) {
+    if (min < 1 || min > max) {
+      throw new IllegalArgumentException("min (" + min + ") must be within 1.." + max);
+    }
+    this.min = min;
+    this.max = max;
+    this.nanoTime = nanoTime;
+    this.accepting = min;
+    this.windowSinceNanos = nanoTime.getAsLong();
+  }
+
+  /** {@return the threads that accept now} */
+  public int accepting() {
+    return accepting;
+  }
+
+  /**
+   * Decides this tick.
+   *
+   * @param s the child now
+   * @return the threads that accept from now on
+   */
+  public int decide(Sample s) {
+    long now = nanoTime.getAsLong();
+    peakBusy = Math.max(peakBusy, s.busy());
+    if (s.busy() >= accepting && accepting < max) {
+      boolean held = s.moved() && s.cpuBusy() >= CPU_BUSY_TO_HOLD;
+      allBusyTicks = held ? 0 : allBusyTicks + 1;
+      if (allBusyTicks >= GROW_AFTER_TICKS) {
+        accepting = Math.min(max, accepting * 2);
+        allBusyTicks = 0;
+        restartWindow(now);
+      }
+      return accepting;
+    }
+    allBusyTicks = 0;
+    if (now - windowSinceNanos >= SHRINK_AFTER_NANOS) {
+      if (accepting > min && peakBusy * 4 <= accepting) {
+        accepting = Math.max(min, accepting / 2);
+      }
+      restartWindow(now);
+    }
+    return accepting;
+  }
+
+  private void restartWindow(long now) {
+    windowSinceNanos = now;
+    peakBusy = 0;
+  }
+}

@@ -1,0 +1,123 @@
+package io.prefork.core.internal.child;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.prefork.core.internal.child.AcceptingThreads.Sample;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class AcceptingThreadsTest {
+  private static final long TICK = TimeUnit.MILLISECONDS.toNanos(100);
+  private long now;
+  private final AcceptingThreads threads = new AcceptingThreads(8, 64, () -> now);
+
+  private int tick(int busy, boolean moved, double cpu) {
+    now += TICK;
+    return threads.decide(new Sample(busy, moved, cpu));
+  }
+
+  @Test
+  void startsWithTheMinimum() {
+    assertEquals(8, threads.accepting());
+  }
+
+  @Test
+  void allBusyOnTwoTicksDoublesUpToTheMaximum() {
+    assertEquals(8, tick(8, true, 0.3), "one tick is not enough");
+    assertEquals(16, tick(8, true, 0.3));
+    assertEquals(16, tick(16, true, 0.3));
+    assertEquals(32, tick(16, true, 0.3));
+    tick(32, true, 0.3);
+    assertEquals(64, tick(32, true, 0.3));
+    tick(64, true, 0.3);
+    assertEquals(64, tick(64, true, 0.3), "never beyond the child's threads");
+  }
+
+  @Test
+  void aTickWithAnAcceptingThreadFreeStartsTheCountAgain() {
+    tick(8, true, 0.3);
+    tick(7, true, 0.3);
+    assertEquals(8, tick(8, true, 0.3));
+    assertEquals(16, tick(8, true, 0.3));
+  }
+
+  @Test
+  void busyCoresHoldWhileTheWorkMoves() {
+    for (int i = 0; i < 50; i++) {
+      assertEquals(8, tick(8, true, 0.95), "a CPU-bound job: more threads only compete");
+    }
+  }
+
+  @Test
+  void workThatDoesNotMoveGrowsWhateverTheCores() {
+    tick(8, false, 0.99);
+    assertEquals(16, tick(8, false, 0.99), "long conversations hold every thread");
+  }
+
+  @Test
+  void unknownCpuLoadDoesNotHold() {
+    tick(8, true, -1);
+    assertEquals(16, tick(8, true, -1));
+  }
+
+  @Test
+  void halvesOnlyAfterTenSecondsInWhichAQuarterSufficed() {
+    grow(64);
+    long ticks = AcceptingThreads.SHRINK_AFTER_NANOS / TICK;
+    for (int i = 1; i < ticks; i++) {
+      assertEquals(64, tick(16, true, 0.3), "tick " + i);
+    }
+    assertEquals(32, tick(16, true, 0.3), "16 of 64 busy at most for 10 s");
+    for (int i = 1; i < ticks; i++) {
+      assertEquals(32, tick(8, true, 0.3));
+    }
+    assertEquals(16, tick(8, true, 0.3));
+    for (int i = 0; i < 3 * ticks; i++) {
+      tick(0, false, 0.0);
+    }
+    assertEquals(8, threads.accepting(), "never below the minimum");
+  }
+
+  @Test
+  void aSteadyLoadBetweenAQuarterAndAllMovesNothing() {
+    grow(32);
+    for (int i = 0; i < 1_000; i++) {
+      assertEquals(32, tick(i % 2 == 0 ? 9 : 31, true, 0.5), "tick " + i);
+    }
+  }
+
+  @Test
+  void growingStartsTheShrinkWindowAgain() {
+    long ticks = AcceptingThreads.SHRINK_AFTER_NANOS / TICK;
+    for (int i = 0; i < ticks - 3; i++) {
+      tick(0, false, 0.1);
+    }
+    grow(16);
+    tick(4, true, 0.1);
+    tick(4, true, 0.1);
+    assertEquals(16, tick(4, true, 0.1), "the window began at the growth, not before it");
+  }
+
+  @Test
+  void minEqualToMaxNeverMoves() {
+    AcceptingThreads fixed = new AcceptingThreads(4, 4, () -> now);
+    for (int i = 0; i < 300; i++) {
+      now += TICK;
+      assertEquals(4, fixed.decide(new Sample(i % 3 == 0 ? 0 : 4, i % 2 == 0, 0.1)));
+    }
+  }
+
+  @Test
+  void refusesAMinimumOutsideOneToMax() {
+    assertThrows(IllegalArgumentException.class, () -> new AcceptingThreads(0, 4, () -> now));
+    assertThrows(IllegalArgumentException.class, () -> new AcceptingThreads(5, 4, () -> now));
+  }
+
+  private void grow(int to) {
+    while (threads.accepting() < to) {
+      tick(threads.accepting(), true, 0.3);
+    }
+    assertEquals(to, threads.accepting());
+  }
+}
