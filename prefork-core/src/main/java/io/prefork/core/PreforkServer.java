@@ -353,11 +353,12 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * Worker threads of each child that always accept; the child's other threads are parked spares
      * (PARKED in the table) until its accepting ones are all busy and the cores have time for more:
-     * then it accepts on twice as many, up to threadsPerChild, and parks half again once a quarter
-     * of them sufficed for 10 s. A CPU-bound job keeps few threads (fewer context switches), a
-     * waiting one gets a thread per connection in flight. The master spawns children only once the
-     * children's threads are all in use. Default {@value #DEFAULT_MIN_THREADS_PER_CHILD} or
-     * threadsPerChild if smaller; equal to threadsPerChild: every thread always accepts.
+     * then it accepts on twice as many, up to threadsPerChild (on all at once when long
+     * conversations hold them), and parks half again once a quarter of them sufficed for 10 s. A
+     * CPU-bound job keeps few threads (fewer context switches), a waiting one gets a thread per
+     * connection in flight. The master spawns children only once the children's threads are all in
+     * use. Default {@value #DEFAULT_MIN_THREADS_PER_CHILD} or threadsPerChild if smaller; equal to
+     * threadsPerChild: every thread always accepts.
      *
      * @param minThreadsPerChild 1 to threadsPerChild
      * @return this builder

@@ -102,7 +102,8 @@ final class ServeCommand implements Callable<Integer> {
           "Worker threads of each child that always accept (default: "
               + PreforkServer.DEFAULT_MIN_THREADS_PER_CHILD
               + ", or --threads if smaller). The others are parked spares: a child accepts on"
-              + " twice as many when those are all busy and the cores have time, up to --threads,"
+              + " twice as many when those are all busy and the cores have time, up to --threads"
+              + " (all at once when long conversations hold them),"
               + " and parks half again after 10 s in which a quarter sufficed. Equal to --threads:"
               + " every thread always accepts.")
   Integer minThreads;

@@ -14,8 +14,10 @@ import java.util.function.LongSupplier;
  *   <li><b>Grow</b>, doubling up to {@code max}, once every accepting thread has been busy on
  *       {@link #GROW_AFTER_TICKS} ticks in a row, unless the machine's cores are at least {@link
  *       #CPU_BUSY_TO_HOLD} busy while the work moves (connections were accepted since the last
- *       tick): then more threads would only compete for the cores. Work that does not move (long
- *       conversations hold every thread) grows the threads, busy cores or not.
+ *       tick): then more threads would only compete for the cores.
+ *   <li><b>Accept on every thread at once</b> when every accepting thread is busy and none accepted
+ *       a connection during the last tick: long conversations (keep-alive, a slow upstream) hold
+ *       them, and what waits in the kernel's queue has no other way in, busy cores or not.
  *   <li><b>Shrink</b>, halving down to {@code min}, after {@link #SHRINK_AFTER_NANOS} in which at
  *       most a quarter of the accepting threads were ever busy at once: the hysteresis between a
  *       quarter and all keeps a steady load from moving anything.
@@ -81,6 +83,12 @@ public final class AcceptingThreads {
     long now = nanoTime.getAsLong();
     peakBusy = Math.max(peakBusy, s.busy());
     if (s.busy() >= accepting && accepting < max) {
+      if (!s.moved()) {
+        accepting = max;
+        allBusyTicks = 0;
+        restartWindow(now);
+        return accepting;
+      }
       boolean held = s.moved() && s.cpuBusy() >= CPU_BUSY_TO_HOLD;
       allBusyTicks = held ? 0 : allBusyTicks + 1;
       if (allBusyTicks >= GROW_AFTER_TICKS) {

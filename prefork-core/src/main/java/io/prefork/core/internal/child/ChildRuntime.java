@@ -67,6 +67,10 @@ public final class ChildRuntime implements ChildContext {
   private volatile int accepting;
 
   private final Object turns = new Object();
+
+  /** The workers' threads, started as they are first needed; guarded by {@link #turns}. */
+  private final List<Thread> threads = new ArrayList<>();
+
   private long callsLastTick = -1;
 
   private ChildRuntime(ChildArguments args, ServerSocketChannel server, ChildTable table) {
@@ -178,27 +182,38 @@ public final class ChildRuntime implements ChildContext {
       return ExitStatus.JOB_FAILED;
     }
     installSignals();
+    List<Worker> made = new ArrayList<>();
     for (WorkerSlot slot : slots) {
       if (slot.exitRequested()) {
         stop(); // asked to exit before it even started
       }
-      workers.add(
+      made.add(
           new Worker(
               this,
-              workers.size(),
+              made.size(),
               server,
               slot,
               job,
               args.readTimeoutMillis(),
               args.writeTimeoutMillis()));
     }
-    List<Thread> threads = new ArrayList<>();
-    for (int w = 0; w < workers.size(); w++) {
-      Thread t = new Thread(workers.get(w), "prefork-worker-" + w);
-      threads.add(t);
-      t.start();
+    synchronized (turns) {
+      for (int w = accepting; w < made.size(); w++) {
+        made.get(w).slot().markParked(System.currentTimeMillis()); // no thread yet
+      }
     }
-    for (Thread t : threads) {
+    workers.addAll(made); // at once: the watch thread sees none or all
+    startWorkers();
+    // A thread ends only once the child stops, and none starts after that: every thread started
+    // before is in the list by the time its predecessors are joined.
+    for (int i = 0; ; i++) {
+      Thread t;
+      synchronized (turns) {
+        if (i >= threads.size()) {
+          break;
+        }
+        t = threads.get(i);
+      }
       joinUninterruptibly(t);
     }
     try {
@@ -251,6 +266,23 @@ public final class ChildRuntime implements ChildContext {
       synchronized (turns) {
         accepting = next;
         turns.notifyAll();
+      }
+      startWorkers();
+    }
+  }
+
+  /**
+   * Starts the threads of the workers that accept now and have none yet; the others' slots read
+   * PARKED until then. A thread costs its stack and TLAB: an idle child keeps only its minimum.
+   */
+  private void startWorkers() {
+    synchronized (turns) {
+      while (!stopping && threads.size() < Math.min(accepting, workers.size())) {
+        Worker w = workers.get(threads.size());
+        Thread t = new Thread(w, "prefork-worker-" + threads.size());
+        w.started();
+        threads.add(t);
+        t.start();
       }
     }
   }
@@ -326,9 +358,12 @@ public final class ChildRuntime implements ChildContext {
     if (stopping) {
       return;
     }
-    stopping = true;
     synchronized (turns) {
+      stopping = true;
       turns.notifyAll(); // parked workers leave
+      for (int w = threads.size(); w < workers.size(); w++) {
+        workers.get(w).neverStarted(); // no thread will write its slot now
+      }
     }
     for (Worker w : workers) {
       w.cutIfIdle();

@@ -24,6 +24,7 @@ public final class Worker implements Runnable {
   private final ChildJob job;
   private final long readTimeoutMillis;
   private final long writeTimeoutMillis;
+  private volatile boolean started;
   private volatile boolean done;
   private volatile AcceptedConnection current;
 
@@ -48,8 +49,19 @@ public final class Worker implements Runnable {
     return slot;
   }
 
+  /** {@return whether this worker's thread is done, or it never had one} */
   boolean done() {
-    return done;
+    return done || !started;
+  }
+
+  /** Its thread is about to start. */
+  void started() {
+    started = true;
+  }
+
+  /** The child stops before this worker's thread started: its slot says so instead. */
+  void neverStarted() {
+    slot.markExiting(System.currentTimeMillis());
   }
 
   /** {@return whether this worker serves a connection now} */

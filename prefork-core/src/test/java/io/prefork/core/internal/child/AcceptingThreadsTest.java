@@ -50,9 +50,15 @@ class AcceptingThreadsTest {
   }
 
   @Test
-  void workThatDoesNotMoveGrowsWhateverTheCores() {
-    tick(8, false, 0.99);
-    assertEquals(16, tick(8, false, 0.99), "long conversations hold every thread");
+  void workThatDoesNotMoveTakesEveryThreadAtOnceWhateverTheCores() {
+    assertEquals(64, tick(8, false, 0.99), "long conversations hold every thread");
+  }
+
+  @Test
+  void aThreadFreeIsNoReasonEvenWhenNothingMoves() {
+    for (int i = 0; i < 20; i++) {
+      assertEquals(8, tick(7, false, 0.1));
+    }
   }
 
   @Test
