@@ -13,7 +13,11 @@ public interface ChildContext {
   /** {@return the generation the child was started in; every restart starts a new one} */
   long generation();
 
-  /** {@return worker threads in this child, each serving one connection at a time} */
+  /**
+   * {@return worker threads in this child at most (threadsPerChild), each serving one connection at
+   * a time; fewer may be running (minThreadsPerChild accept at first, the rest start as they are
+   * needed): size per-thread resources to grow with use rather than up front}
+   */
   int workerThreads();
 
   /** {@return the pid of the master that spawned this child} */

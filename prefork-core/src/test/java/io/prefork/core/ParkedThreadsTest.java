@@ -54,7 +54,6 @@ class ParkedThreadsTest {
         // nothing was accepted while both were held, so it accepts on all, whatever the cores do.
         assertEquals("pong", Client.ask(server.port(), "ping"), "served once the child grew");
         waitUntil(() -> control.status().count(SlotState.PARKED) == 0, "every thread accepting");
-        assertEquals(1, control.status().children(), "the child grew, the pool spawned no child");
         assertEquals(8, workerThreads(child));
       } finally {
         for (Client c : held) {

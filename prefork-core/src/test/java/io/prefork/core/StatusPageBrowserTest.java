@@ -88,7 +88,8 @@ class StatusPageBrowserTest {
       while (m.find()) {
         legend.add(m.group(1));
       }
-      assertEquals(List.of("IDLE", "BUSY", "STARTING", "FINISHING", "EXITING", "OPEN"), legend);
+      assertEquals(
+          List.of("IDLE", "BUSY", "PARKED", "STARTING", "FINISHING", "EXITING", "OPEN"), legend);
       Matcher refreshes = Pattern.compile("<html [^>]*data-refreshes=\"(\\d+)\"").matcher(dom);
       assertTrue(refreshes.find(), "the refresh script ran:\n" + dom.substring(0, 300));
       assertTrue(Integer.parseInt(refreshes.group(1)) >= 1, refreshes.group());

@@ -61,7 +61,7 @@ package io.prefork.shm;
  * Slot i at HEADER_SIZE + i * SLOT_SIZE, SLOT_SIZE = 128 (two cache lines: no two workers, and no
  * worker and the adjacent-line prefetcher, ever share a line)
  *   off size field              W
- *     0  4   state              worker: IDLE, BUSY, EXITING (ordered);
+ *     0  4   state              worker: IDLE, BUSY, PARKED, EXITING (ordered);
  *                               master: STARTING before the spawn, UNUSED after the reap
  *     4  4   pid                master, after the spawn
  *     8  4   workerIndex        master, at reservation: the worker thread's index in its child

@@ -266,6 +266,9 @@ public final class ChildLifecycleBench {
             Integer.toString(max),
             "--threads",
             Integer.toString(threads),
+            // Every thread accepts from the start: the bench waits for all of them to be IDLE.
+            "--min-threads",
+            Integer.toString(threads),
             "--min-spare",
             Integer.toString(minSpare),
             "--max-spare",

@@ -15,9 +15,10 @@ import java.util.function.LongSupplier;
  *       {@link #GROW_AFTER_TICKS} ticks in a row, unless the machine's cores are at least {@link
  *       #CPU_BUSY_TO_HOLD} busy while the work moves (connections were accepted since the last
  *       tick): then more threads would only compete for the cores.
- *   <li><b>Accept on every thread at once</b> when every accepting thread is busy and none accepted
- *       a connection during the last tick: long conversations (keep-alive, a slow upstream) hold
- *       them, and what waits in the kernel's queue has no other way in, busy cores or not.
+ *   <li><b>Accept on every thread at once</b> when every accepting thread was busy and none
+ *       accepted a connection on {@link #GROW_AFTER_TICKS} ticks in a row: long conversations
+ *       (keep-alive, a slow upstream) hold them, and what waits in the kernel's queue has no other
+ *       way in, busy cores or not.
  *   <li><b>Shrink</b>, halving down to {@code min}, after {@link #SHRINK_AFTER_NANOS} in which at
  *       most a quarter of the accepting threads were ever busy at once: the hysteresis between a
  *       quarter and all keeps a steady load from moving anything.
@@ -49,6 +50,7 @@ public final class AcceptingThreads {
   private final LongSupplier nanoTime;
   private int accepting;
   private int allBusyTicks;
+  private int stuckTicks;
   private int peakBusy;
   private long windowSinceNanos;
 
@@ -84,12 +86,16 @@ public final class AcceptingThreads {
     peakBusy = Math.max(peakBusy, s.busy());
     if (s.busy() >= accepting && accepting < max) {
       if (!s.moved()) {
-        accepting = max;
         allBusyTicks = 0;
-        restartWindow(now);
+        if (++stuckTicks >= GROW_AFTER_TICKS) {
+          accepting = max;
+          stuckTicks = 0;
+          restartWindow(now);
+        }
         return accepting;
       }
-      boolean held = s.moved() && s.cpuBusy() >= CPU_BUSY_TO_HOLD;
+      stuckTicks = 0;
+      boolean held = s.cpuBusy() >= CPU_BUSY_TO_HOLD;
       allBusyTicks = held ? 0 : allBusyTicks + 1;
       if (allBusyTicks >= GROW_AFTER_TICKS) {
         accepting = Math.min(max, accepting * 2);
@@ -99,6 +105,7 @@ public final class AcceptingThreads {
       return accepting;
     }
     allBusyTicks = 0;
+    stuckTicks = 0;
     if (now - windowSinceNanos >= SHRINK_AFTER_NANOS) {
       if (accepting > min && peakBusy * 4 <= accepting) {
         accepting = Math.max(min, accepting / 2);

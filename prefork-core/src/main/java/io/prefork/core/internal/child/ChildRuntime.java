@@ -71,6 +71,9 @@ public final class ChildRuntime implements ChildContext {
   /** The workers' threads, started as they are first needed; guarded by {@link #turns}. */
   private final List<Thread> threads = new ArrayList<>();
 
+  /** The most threads this child could start (lowered once the system refused one). */
+  private int threadCap = Integer.MAX_VALUE;
+
   private long callsLastTick = -1;
 
   private ChildRuntime(ChildArguments args, ServerSocketChannel server, ChildTable table) {
@@ -203,6 +206,13 @@ public final class ChildRuntime implements ChildContext {
       }
     }
     workers.addAll(made); // at once: the watch thread sees none or all
+    synchronized (turns) {
+      if (stopping) {
+        for (Worker w : made) {
+          w.neverStarted(); // stopped before any thread: its slot says so
+        }
+      }
+    }
     startWorkers();
     // A thread ends only once the child stops, and none starts after that: every thread started
     // before is in the list by the time its predecessors are joined.
@@ -261,7 +271,10 @@ public final class ChildRuntime implements ChildContext {
     }
     boolean moved = calls != callsLastTick;
     callsLastTick = calls;
-    int next = acceptingThreads.decide(new AcceptingThreads.Sample(busy, moved, cpu.fraction()));
+    int next =
+        Math.min(
+            threadCap,
+            acceptingThreads.decide(new AcceptingThreads.Sample(busy, moved, cpu.fraction())));
     if (next != accepting) {
       synchronized (turns) {
         accepting = next;
@@ -277,12 +290,30 @@ public final class ChildRuntime implements ChildContext {
    */
   private void startWorkers() {
     synchronized (turns) {
-      while (!stopping && threads.size() < Math.min(accepting, workers.size())) {
+      while (!stopping
+          && threads.size() < Math.min(Math.min(accepting, workers.size()), threadCap)) {
         Worker w = workers.get(threads.size());
         Thread t = new Thread(w, "prefork-worker-" + threads.size());
+        try {
+          t.start();
+        } catch (OutOfMemoryError e) {
+          // No native thread (a pids or TasksMax limit): serve on the threads there are; the
+          // others stay parked, and the master sees them as spare no more than a busy one.
+          threadCap = threads.size();
+          accepting = threadCap;
+          System.err.println(
+              "prefork child "
+                  + args.childIndex()
+                  + ": cannot start worker thread "
+                  + threads.size()
+                  + " ("
+                  + e.getMessage()
+                  + "): accepting on "
+                  + threads.size());
+          return;
+        }
         w.started();
         threads.add(t);
-        t.start();
       }
     }
   }

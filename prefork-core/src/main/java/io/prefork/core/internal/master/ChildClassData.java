@@ -96,6 +96,18 @@ public final class ChildClassData {
   }
 
   /**
+   * The AOT cache for the same JDK, class path and options, next to the archive.
+   *
+   * @param masterPid names the file the trainee writes before it becomes the cache
+   */
+  ChildAotCache aotCache(long masterPid) {
+    String name = archive.getFileName().toString().replaceFirst("\\.jsa$", "");
+    return new ChildAotCache(
+        archive.resolveSibling(name + ".aot"),
+        archive.resolveSibling(name + ".aot." + masterPid + ".tmp"));
+  }
+
+  /**
    * The options for the child about to be spawned: the archive if it is ready, the class list if
    * this child is to record it, or none.
    */
@@ -263,16 +275,18 @@ public final class ChildClassData {
   }
 
   /**
-   * Keeps the {@link #ARCHIVES_KEPT} newest archives of the directory (this one among them): every
-   * deployment of a new jar builds one of about 13 MB. Another server's archive removed here is
-   * rebuilt by that server when it next needs it.
+   * Keeps the {@link #ARCHIVES_KEPT} newest archives and AOT caches of the directory (this one and
+   * its cache among them): every deployment of a new jar builds an archive of about 13 MB, and on
+   * JDK 25 a cache of about 17. Another server's archive removed here is rebuilt by that server
+   * when it next needs it.
    */
   private void pruneOlderArchives() {
     try (var files = Files.list(archive.getParent())) {
       List<Path> archives =
           files
-              .filter(p -> p.getFileName().toString().matches("prefork-child-[0-9a-f]{16}\\.jsa"))
-              .filter(p -> !p.equals(archive) && trusted(p))
+              .filter(
+                  p -> p.getFileName().toString().matches("prefork-child-[0-9a-f]{16}\\.(jsa|aot)"))
+              .filter(p -> !p.equals(archive) && !p.equals(aotCache(0).cache()) && trusted(p))
               .sorted(
                   Comparator.comparing(
                           (Path p) -> {

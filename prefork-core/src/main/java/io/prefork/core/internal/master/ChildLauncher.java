@@ -39,12 +39,20 @@ public final class ChildLauncher {
   private final List<String> environment;
   private final ChildClassData classData;
 
+  /** On JDK 25 and later, where the class-data archive is on; null otherwise. */
+  private final ChildAotCache aotCache;
+
   ChildLauncher(ServerConfig config, int listenFd) {
     this.config = config;
     this.listenFd = listenFd;
     this.jvmOptions = jvmOptions(config);
     this.environment = environment();
     this.classData = classData(config, jvmOptions);
+    this.aotCache =
+        classData != null
+                && javaFeatureVersion(config.javaExecutable()) >= ChildAotCache.MIN_FEATURE_VERSION
+            ? classData.aotCache(ProcessHandle.current().pid())
+            : null;
   }
 
   private static ChildClassData classData(ServerConfig config, List<String> jvmOptions) {
@@ -84,10 +92,13 @@ public final class ChildLauncher {
     }
   }
 
-  /** A child is gone. */
+  /** A child is gone (for the AOT cache it may have written as it exited). */
   void childGone(int pid) {
     if (classData != null) {
       classData.childGone(pid);
+    }
+    if (aotCache != null) {
+      aotCache.childGone(pid);
     }
   }
 
@@ -96,6 +107,23 @@ public final class ChildLauncher {
     if (classData != null) {
       classData.close();
     }
+    if (aotCache != null) {
+      aotCache.close();
+    }
+  }
+
+  /** The next child's class-data options: the AOT cache's where it has some, else the archive's. */
+  private List<String> classDataOptions() {
+    if (classData == null) {
+      return List.of();
+    }
+    List<String> archive = classData.optionsForNextChild();
+    if (aotCache == null) {
+      return archive;
+    }
+    boolean recordsClassList = archive.stream().anyMatch(o -> o.contains("DumpLoadedClassList"));
+    List<String> aot = aotCache.optionsForNextChild(recordsClassList);
+    return aot != null ? aot : archive;
   }
 
   /** The JVM options of every child: the preset's, chronicle's, then the user's (which win). */
@@ -147,11 +175,7 @@ public final class ChildLauncher {
    * @throws PreforkException naming errno when posix_spawnp fails
    */
   int spawn(int childIndex, long generation, int outputFd) {
-    List<String> argv =
-        command(
-            childIndex,
-            generation,
-            classData == null ? List.of() : classData.optionsForNextChild());
+    List<String> argv = command(childIndex, generation, classDataOptions());
     try {
       int pid =
           PosixSpawn.spawn(
@@ -159,10 +183,16 @@ public final class ChildLauncher {
       if (classData != null) {
         classData.spawned(pid);
       }
+      if (aotCache != null) {
+        aotCache.spawned(pid);
+      }
       return pid;
     } catch (PreforkException e) {
       if (classData != null) {
         classData.spawnFailed();
+      }
+      if (aotCache != null) {
+        aotCache.spawnFailed();
       }
       throw new PreforkException(
           "cannot start child "

@@ -3,7 +3,7 @@ package io.prefork.core.internal.master;
 /**
  * The pool as the master sees it at one tick.
  *
- * @param idleWorkers workers waiting in accept
+ * @param idleWorkers workers waiting in accept, and parked ones (spare capacity)
  * @param busyWorkers workers serving a connection
  * @param children child processes alive (including starting and leaving ones)
  * @param startingChildren children not yet accepting

@@ -319,7 +319,7 @@ public final class HttpEndpoint implements ServerEvents {
   }
 
   /**
-   * Children whose every worker accepts (IDLE or BUSY) and that were not asked to exit: the
+   * Children whose every worker is up (IDLE, BUSY or PARKED) and that were not asked to exit: the
    * capacity that stays.
    */
   static int acceptingChildren(ServerStatus s) {

@@ -51,7 +51,15 @@ class AcceptingThreadsTest {
 
   @Test
   void workThatDoesNotMoveTakesEveryThreadAtOnceWhateverTheCores() {
+    assertEquals(8, tick(8, false, 0.99), "one quiet tick is not enough");
     assertEquals(64, tick(8, false, 0.99), "long conversations hold every thread");
+  }
+
+  @Test
+  void aQuietTickBetweenMovingOnesIsNoReasonToTakeEveryThread() {
+    for (int i = 0; i < 50; i++) {
+      assertEquals(8, tick(8, i % 2 == 0, 0.95), "tick " + i);
+    }
   }
 
   @Test
