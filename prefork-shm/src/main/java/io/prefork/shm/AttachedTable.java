@@ -90,6 +90,16 @@ abstract class AttachedTable implements AutoCloseable {
   }
 
   /**
+   * Connections waiting in the listening socket's accept queue, as the master last read it from the
+   * kernel (every tick, 50 ms).
+   *
+   * @return the queue's length, 0 before the master published one
+   */
+  public int listenQueue() {
+    return view.getIntAcquire(LISTEN_QUEUE_OFFSET);
+  }
+
+  /**
    * The current generation.
    *
    * @return the generation the master published last, 0 before it published one

@@ -13,12 +13,13 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li><b>Grow</b>, doubling up to {@code max}, once every accepting thread has been busy on
  *       {@link #GROW_AFTER_TICKS} ticks in a row, unless the machine's cores are at least {@link
- *       #CPU_BUSY_TO_HOLD} busy while the work moves (connections were accepted since the last
- *       tick): then more threads would only compete for the cores.
- *   <li><b>Accept on every thread at once</b> when every accepting thread was busy and none
- *       accepted a connection on {@link #GROW_AFTER_TICKS} ticks in a row: long conversations
- *       (keep-alive, a slow upstream) hold them, and what waits in the kernel's queue has no other
- *       way in, busy cores or not.
+ *       #CPU_BUSY_TO_HOLD} busy while the work is not stuck (below): then more threads would only
+ *       compete for the cores.
+ *   <li><b>Accept on every thread at once</b> when every accepting thread was busy and the work was
+ *       stuck on {@link #GROW_AFTER_TICKS} ticks in a row: connections wait in the kernel's queue,
+ *       and at this tick's accept rate it would take more than {@link #DRAIN_TICKS} ticks to take
+ *       them ({@link Sample#stuck()}): long conversations (keep-alive, a slow upstream) hold them,
+ *       and what waits in the kernel's queue has no other way in, busy cores or not.
  *   <li><b>Shrink</b>, halving down to {@code min}, after {@link #SHRINK_AFTER_NANOS} in which at
  *       most a quarter of the accepting threads were ever busy at once: the hysteresis between a
  *       quarter and all keeps a steady load from moving anything.
@@ -30,6 +31,9 @@ public final class AcceptingThreads {
   /** Ticks in a row with every accepting thread busy before the child accepts on more. */
   static final int GROW_AFTER_TICKS = 2;
 
+  /** A queue this child would take longer than this many ticks to accept is stuck. */
+  static final int DRAIN_TICKS = 10;
+
   /** The busy share of all cores from which a shortage holds instead of growing. */
   static final double CPU_BUSY_TO_HOLD = io.prefork.core.internal.os.CpuBusy.SATURATED;
 
@@ -40,10 +44,20 @@ public final class AcceptingThreads {
    * The child on one tick.
    *
    * @param busy accepting threads serving a connection now
-   * @param moved whether the child accepted connections since the last tick
+   * @param accepted connections the child accepted since the last tick
+   * @param queued connections waiting in the listening socket's queue (all children's), or negative
+   *     if unknown
    * @param cpuBusy the busy share of the machine's cores lately, 0 to 1, or negative if unknown
    */
-  public record Sample(int busy, boolean moved, double cpuBusy) {}
+  public record Sample(int busy, long accepted, int queued, double cpuBusy) {
+    /**
+     * {@return whether what waits would take more than {@link #DRAIN_TICKS} ticks at this tick's
+     * accept rate (with the queue unknown: whether nothing was accepted)}
+     */
+    public boolean stuck() {
+      return queued < 0 ? accepted == 0 : queued > 0 && accepted * DRAIN_TICKS < queued;
+    }
+  }
 
   private final int min;
   private final int max;
@@ -85,7 +99,7 @@ public final class AcceptingThreads {
     long now = nanoTime.getAsLong();
     peakBusy = Math.max(peakBusy, s.busy());
     if (s.busy() >= accepting && accepting < max) {
-      if (!s.moved()) {
+      if (s.stuck()) {
         allBusyTicks = 0;
         if (++stuckTicks >= GROW_AFTER_TICKS) {
           accepting = max;

@@ -269,12 +269,13 @@ public final class ChildRuntime implements ChildContext {
       }
       calls += w.slot().publishedCalls();
     }
-    boolean moved = calls != callsLastTick;
+    long accepted = callsLastTick < 0 ? 1 : calls - callsLastTick;
     callsLastTick = calls;
     int next =
         Math.min(
             threadCap,
-            acceptingThreads.decide(new AcceptingThreads.Sample(busy, moved, cpu.fraction())));
+            acceptingThreads.decide(
+                new AcceptingThreads.Sample(busy, accepted, table.listenQueue(), cpu.fraction())));
     if (next != accepting) {
       synchronized (turns) {
         accepting = next;

@@ -12,9 +12,14 @@ class AcceptingThreadsTest {
   private long now;
   private final AcceptingThreads threads = new AcceptingThreads(8, 64, () -> now);
 
+  /** A tick with 10 connections queued: "moved" accepts 100 of them, otherwise none. */
   private int tick(int busy, boolean moved, double cpu) {
+    return tick(new Sample(busy, moved ? 100 : 0, 10, cpu));
+  }
+
+  private int tick(Sample s) {
     now += TICK;
-    return threads.decide(new Sample(busy, moved, cpu));
+    return threads.decide(s);
   }
 
   @Test
@@ -70,6 +75,33 @@ class AcceptingThreadsTest {
   }
 
   @Test
+  void allHeldWithNobodyWaitingIsNoReasonToTakeEveryThread() {
+    for (int i = 0; i < 20; i++) {
+      assertEquals(8, tick(new Sample(8, 0, 0, 0.99)), "long conversations, nobody queued");
+    }
+  }
+
+  @Test
+  void aQueueTakenFastIsNotStuck() {
+    for (int i = 0; i < 20; i++) {
+      assertEquals(8, tick(new Sample(8, 2_000, 34, 0.95)), "hello on busy cores");
+    }
+  }
+
+  @Test
+  void aQueueTooLongForTheAcceptRateIsStuckWhateverTheCores() {
+    tick(new Sample(8, 3, 184, 0.99));
+    assertEquals(64, tick(new Sample(8, 3, 184, 0.99)), "keep-alive clients that rarely reconnect");
+  }
+
+  @Test
+  void withTheQueueUnknownNothingAcceptedIsStuck() {
+    tick(new Sample(8, 0, -1, 0.99));
+    assertEquals(64, tick(new Sample(8, 0, -1, 0.99)));
+    assertEquals(false, new Sample(8, 1, -1, 0.99).stuck());
+  }
+
+  @Test
   void unknownCpuLoadDoesNotHold() {
     tick(8, true, -1);
     assertEquals(16, tick(8, true, -1));
@@ -118,7 +150,7 @@ class AcceptingThreadsTest {
     AcceptingThreads fixed = new AcceptingThreads(4, 4, () -> now);
     for (int i = 0; i < 300; i++) {
       now += TICK;
-      assertEquals(4, fixed.decide(new Sample(i % 3 == 0 ? 0 : 4, i % 2 == 0, 0.1)));
+      assertEquals(4, fixed.decide(new Sample(i % 3 == 0 ? 0 : 4, i % 2, 10, 0.1)));
     }
   }
 
