@@ -281,12 +281,13 @@ public final class ChildClassData {
    * when it next needs it.
    */
   private void pruneOlderArchives() {
+    Path ownCache = aotCache(0).cache();
     try (var files = Files.list(archive.getParent())) {
       List<Path> archives =
           files
               .filter(
                   p -> p.getFileName().toString().matches("prefork-child-[0-9a-f]{16}\\.(jsa|aot)"))
-              .filter(p -> !p.equals(archive) && !p.equals(aotCache(0).cache()) && trusted(p))
+              .filter(p -> !p.equals(archive) && !p.equals(ownCache) && trusted(p))
               .sorted(
                   Comparator.comparing(
                           (Path p) -> {
