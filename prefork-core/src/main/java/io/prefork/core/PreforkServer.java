@@ -263,6 +263,15 @@ public final class PreforkServer implements AutoCloseable {
   public static final int DEFAULT_MIN_THREADS_PER_CHILD = 8;
 
   /**
+   * Warm-up connections each child serves before it accepts, by default, when its job has a {@link
+   * ChildJob#warmUpRequest()}: enough for C2 to compile a request's path (docs/performance.md).
+   */
+  public static final int DEFAULT_WARM_UP_CONNECTIONS = 3_000;
+
+  /** The longest a child's warm-up takes, by default (at most half of startTimeout). */
+  public static final Duration DEFAULT_WARM_UP_TIMEOUT = Duration.ofSeconds(2);
+
+  /**
    * Configures a {@link PreforkServer}. Every value is checked by {@link #build()}, which names the
    * value at fault; nothing is silently corrected. Every timeout is at least 1 ms and at most 24
    * hours ({@code jobTimeout} may also be zero: no watchdog).
@@ -369,6 +378,24 @@ public final class PreforkServer implements AutoCloseable {
      */
     public Builder minThreadsPerChild(int minThreadsPerChild) {
       s.minThreadsPerChild = minThreadsPerChild;
+      return this;
+    }
+
+    /**
+     * The warm-up of each child, for a job that has a {@link ChildJob#warmUpRequest()}: before it
+     * accepts, the child serves that request over {@code connections} private loopback connections
+     * (up to 32 at once), or for {@code atMost}, whichever ends first. Every child does, the first
+     * ones, replacements and those the pool grows by: it takes no connection before it is warm, and
+     * its siblings serve meanwhile. Default {@value #DEFAULT_WARM_UP_CONNECTIONS} connections
+     * within 2 s (or half of startTimeout, if that is less); 0 connections: none.
+     *
+     * @param connections warm-up connections per child, 0 to 1,000,000
+     * @param atMost the longest a warm-up takes, shorter than startTimeout
+     * @return this builder
+     */
+    public Builder warmUp(int connections, Duration atMost) {
+      s.warmUpConnections = connections;
+      s.warmUpTimeout = atMost;
       return this;
     }
 

@@ -72,4 +72,10 @@ public final class CpuJob implements ChildJob {
         + counts.size()
         + "\n";
   }
+
+  /** {@return a GET of /: served with no effect, so each child warms up on it (ChildJob)} */
+  @Override
+  public byte[] warmUpRequest() {
+    return HttpRequests.warmUpRequest();
+  }
 }

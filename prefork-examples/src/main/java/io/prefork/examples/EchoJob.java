@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Echoes each line back as soon as it is complete, until the client closes; a last line without a
@@ -58,5 +59,11 @@ public final class EchoJob implements ChildJob {
       }
     }
     return -1;
+  }
+
+  /** {@return a line: echoed with no effect, so each child warms up on it (ChildJob)} */
+  @Override
+  public byte[] warmUpRequest() {
+    return "warm-up\n".getBytes(StandardCharsets.US_ASCII);
   }
 }

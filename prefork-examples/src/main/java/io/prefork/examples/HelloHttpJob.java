@@ -75,4 +75,10 @@ public final class HelloHttpJob implements ChildJob {
       total += n;
     }
   }
+
+  /** {@return a GET of /: served with no effect, so each child warms up on it (ChildJob)} */
+  @Override
+  public byte[] warmUpRequest() {
+    return HttpRequests.warmUpRequest();
+  }
 }

@@ -187,4 +187,13 @@ public final class HelloKeepAliveJob implements ChildJob {
   private static byte lowerCase(byte b) {
     return b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
   }
+
+  /**
+   * {@return a GET of / that keeps the connection: the warm-up half-closes after it, so the next
+   * read ends the conversation as a client's close does}
+   */
+  @Override
+  public byte[] warmUpRequest() {
+    return HttpRequests.warmUpRequest();
+  }
 }

@@ -19,6 +19,16 @@ final class HttpRequests {
   private HttpRequests() {}
 
   /**
+   * {@return the warm-up request of these jobs: a GET of /, HTTP/1.1, as curl sends it}
+   *
+   * <p>A new array each time: the caller owns it.
+   */
+  static byte[] warmUpRequest() {
+    return "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: prefork-warm-up\r\nAccept: */*\r\n\r\n"
+        .getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /**
    * Reads until the end of the headers ({@code \r\n\r\n} or {@code \n\n}, also when split over
    * several reads), end of input, or {@link #MAX_REQUEST} bytes. The content is not looked at.
    *

@@ -109,6 +109,17 @@ final class ServeCommand implements Callable<Integer> {
   Integer minThreads;
 
   @Option(
+      names = "--warm-up",
+      paramLabel = "N",
+      description =
+          "Warm-up connections each child serves before it accepts, for a job with a warm-up"
+              + " request (the built-in jobs have one): the JIT compiles the request's path before"
+              + " clients wait for it; at most 2 s a child. 0: none (default: "
+              + PreforkServer.DEFAULT_WARM_UP_CONNECTIONS
+              + ").")
+  Integer warmUp;
+
+  @Option(
       names = "--min-spare",
       paramLabel = "N",
       description = "Idle workers to keep at least; fewer spawn more children (default: 1).")
@@ -322,6 +333,9 @@ final class ServeCommand implements Callable<Integer> {
       }
       if (minThreads != null) {
         builder.minThreadsPerChild(minThreads);
+      }
+      if (warmUp != null) {
+        builder.warmUp(warmUp, PreforkServer.DEFAULT_WARM_UP_TIMEOUT);
       }
       if (childIdleTimeout != null) {
         builder.childIdleTimeout(seconds("--child-idle-timeout", childIdleTimeout));

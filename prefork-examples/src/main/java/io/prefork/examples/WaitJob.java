@@ -32,4 +32,10 @@ public final class WaitJob implements ChildJob {
     Thread.sleep(WAIT_MILLIS);
     connection.output().write(RESPONSE);
   }
+
+  /** {@return a GET of /: served with no effect, so each child warms up on it (ChildJob)} */
+  @Override
+  public byte[] warmUpRequest() {
+    return HttpRequests.warmUpRequest();
+  }
 }

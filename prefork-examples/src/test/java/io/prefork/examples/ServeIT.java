@@ -131,6 +131,18 @@ class ServeIT {
   }
 
   @Test
+  void aNegativeWarmUpIsOneLineInTheCliWords() throws Exception {
+    int key = cleanup.newKey();
+    try (Cli cli = new Cli()) {
+      Cli.Result r =
+          cli.run("serve", "--port", "0", "--shm-key", ShmKeys.toHex(key), "--warm-up", "-1");
+      assertEquals(1, r.err().lines().count(), r.toString());
+      assertTrue(r.err().contains("--warm-up (-1) must be within 0..1000000"), r.toString());
+      assertTrue(ShmSegment.stat(key).isEmpty(), "no segment left");
+    }
+  }
+
+  @Test
   void aBadShmKeyIsAOneLineUsageError() throws Exception {
     try (Cli cli = new Cli()) {
       for (List<String> args :

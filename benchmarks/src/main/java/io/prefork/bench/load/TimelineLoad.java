@@ -36,7 +36,9 @@ import java.util.concurrent.CountDownLatch;
  * without load (recorded, negative seconds), {@code --duration} seconds of load at {@code --conns}
  * (second 0 is its start: all threads begin together), {@code --tail} seconds without load
  * (recorded: the pool shrinking back). Without {@code --idle} the prelude runs on the load's own
- * threads and goes straight into the load.
+ * threads and goes straight into the load. Before all that, {@code --client-warm-up S} runs the
+ * same loop for S seconds against a {@link ClientWarmUp} server inside this JVM: the client's JIT
+ * is warm, the server under test still cold.
  *
  * <pre>
  * java -cp benchmarks.jar io.prefork.bench.load.TimelineLoad --port 19100 --conns 200 \
@@ -68,6 +70,7 @@ public final class TimelineLoad {
       Integer shmKey,
       long serverPid,
       int timeoutMillis,
+      int clientWarmUp,
       Path out) {
 
     static Options parse(String[] args) {
@@ -83,6 +86,7 @@ public final class TimelineLoad {
       Integer shmKey = null;
       long serverPid = 0;
       int timeoutMillis = 10_000;
+      int clientWarmUp = 0;
       Path out = null;
       for (int i = 0; i < args.length; i++) {
         String v = i + 1 < args.length ? args[i + 1] : null;
@@ -99,16 +103,24 @@ public final class TimelineLoad {
           case "--shm-key" -> shmKey = Integer.decode(v);
           case "--server-pid" -> serverPid = Long.parseLong(v);
           case "--timeout-ms" -> timeoutMillis = Integer.parseInt(v);
+          case "--client-warm-up" -> clientWarmUp = Integer.parseInt(v);
           case "--out" -> out = Path.of(v);
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
         i++;
       }
-      if (port <= 0 || conns < 1 || duration < 1 || prelude < 0 || idle < 0 || tail < 0) {
+      if (port <= 0
+          || conns < 1
+          || duration < 1
+          || prelude < 0
+          || idle < 0
+          || tail < 0
+          || clientWarmUp < 0) {
         throw new IllegalArgumentException(
-            "needs --port N; --conns and --duration >= 1; --prelude, --idle, --tail >= 0");
+            "needs --port N; --conns and --duration >= 1; --prelude, --idle, --tail,"
+                + " --client-warm-up >= 0");
       }
-      if (duration + prelude + idle + tail > 600) {
+      if (duration + prelude + idle + tail + clientWarmUp > 600) {
         throw new IllegalArgumentException("a run is bounded to 600 s in all");
       }
       if (restartAt >= duration) {
@@ -134,6 +146,7 @@ public final class TimelineLoad {
           shmKey,
           serverPid,
           timeoutMillis,
+          clientWarmUp,
           out);
     }
   }
@@ -181,6 +194,9 @@ public final class TimelineLoad {
                 + "\r\nUser-Agent: TimelineLoad\r\nConnection: close\r\n\r\n")
             .getBytes(StandardCharsets.US_ASCII);
     ShmSampler shm = o.shmKey() != null ? ShmSampler.attach(o.shmKey()) : null;
+    if (o.clientWarmUp() > 0) {
+      warmUpClient(o, request);
+    }
 
     long start = System.nanoTime();
     long t0 = start + seconds(o.prelude() + o.idle()); // second 0: the load starts
@@ -246,6 +262,41 @@ public final class TimelineLoad {
       shm.close();
     }
     report(o, recorders, samples, events, first, last);
+  }
+
+  /**
+   * The client's own warm-up: {@code --client-warm-up} seconds of the same loop, on as many
+   * threads, against a {@link ClientWarmUp} server in this JVM, so the timeline that follows is the
+   * server's warm-up and not this client's. The server under test sees none of it.
+   */
+  private static void warmUpClient(Options o, byte[] request) throws Exception {
+    try (ClientWarmUp server = ClientWarmUp.start(8)) {
+      long from = System.nanoTime();
+      long until = from + seconds(o.clientWarmUp());
+      List<Thread> threads = new ArrayList<>();
+      for (int i = 0; i < o.conns(); i++) {
+        Recorder discarded = new Recorder(); // the same branches as the measured loop
+        Thread t =
+            new Thread(
+                () ->
+                    loop(
+                        server.address(),
+                        request,
+                        o.timeoutMillis(),
+                        from,
+                        until,
+                        from,
+                        discarded,
+                        null),
+                "warm-up-" + i);
+        t.setDaemon(true);
+        t.start();
+        threads.add(t);
+      }
+      for (Thread t : threads) {
+        t.join(seconds(o.clientWarmUp()) / 1_000_000 + o.timeoutMillis() + 2_000L);
+      }
+    }
   }
 
   private static void loop(

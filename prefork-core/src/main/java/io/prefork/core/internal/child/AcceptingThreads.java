@@ -13,8 +13,13 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li><b>Grow</b>, doubling up to {@code max}, once every accepting thread has been busy on
  *       {@link #GROW_AFTER_TICKS} ticks in a row, unless the machine's cores are at least {@link
- *       #CPU_BUSY_TO_HOLD} busy while the work is not stuck (below): then more threads would only
- *       compete for the cores.
+ *       #CPU_BUSY_TO_HOLD} busy: then more threads would mostly compete for the cores. But when the
+ *       busy threads wait ({@link Sample#waiting()}: blocked in a sleep, a call to another server)
+ *       and the kernel's queue holds more than the child accepted in the last tick, the child
+ *       accepts on a thread for every connection busy or queued (at least twice as many), busy
+ *       cores or not: those threads use no core, and connections wait for them. (Busy threads
+ *       blocked with a short queue are hello's, waiting for a client that has no core yet: more
+ *       threads would not help it.)
  *   <li><b>Accept on every thread at once</b> when every accepting thread was busy and the work was
  *       stuck on {@link #GROW_AFTER_TICKS} ticks in a row: connections wait in the kernel's queue,
  *       and at this tick's accept rate it would take more than {@link #DRAIN_TICKS} ticks to take
@@ -37,6 +42,9 @@ public final class AcceptingThreads {
   /** The busy share of all cores from which a shortage holds instead of growing. */
   static final double CPU_BUSY_TO_HOLD = io.prefork.core.internal.os.CpuBusy.SATURATED;
 
+  /** The share of sampled busy threads blocked from which the work is said to wait. */
+  static final double WAITING_SHARE = 0.75;
+
   /** How long at most a quarter of the accepting threads must be busy before half park. */
   static final long SHRINK_AFTER_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -48,8 +56,24 @@ public final class AcceptingThreads {
    * @param queued connections waiting in the listening socket's queue (all children's), or negative
    *     if unknown
    * @param cpuBusy the busy share of the machine's cores lately, 0 to 1, or negative if unknown
+   * @param sampled busy threads whose scheduler state was read this tick (0: none)
+   * @param blocked of those, the ones blocked rather than running or ready to run
    */
-  public record Sample(int busy, long accepted, int queued, double cpuBusy) {
+  public record Sample(
+      int busy, long accepted, int queued, double cpuBusy, int sampled, int blocked) {
+    /** A tick with no thread states read. */
+    public Sample(int busy, long accepted, int queued, double cpuBusy) {
+      this(busy, accepted, queued, cpuBusy, 0, 0);
+    }
+
+    /**
+     * {@return whether the busy threads wait rather than compute: at least {@link #WAITING_SHARE}
+     * of those sampled were blocked}
+     */
+    public boolean waiting() {
+      return sampled > 0 && blocked >= WAITING_SHARE * sampled;
+    }
+
     /**
      * {@return whether what waits would take more than {@link #DRAIN_TICKS} ticks at this tick's
      * accept rate (with the queue unknown: whether nothing was accepted)}
@@ -109,10 +133,17 @@ public final class AcceptingThreads {
         return accepting;
       }
       stuckTicks = 0;
-      boolean held = s.cpuBusy() >= CPU_BUSY_TO_HOLD;
+      boolean waitersNeedThreads = s.waiting() && s.queued() > s.accepted();
+      boolean held = s.cpuBusy() >= CPU_BUSY_TO_HOLD && !waitersNeedThreads;
       allBusyTicks = held ? 0 : allBusyTicks + 1;
       if (allBusyTicks >= GROW_AFTER_TICKS) {
-        accepting = Math.min(max, accepting * 2);
+        int target = accepting * 2;
+        if (waitersNeedThreads) {
+          // Each connection in the kernel's queue would hold a thread that waits: take them in
+          // one step rather than in several doublings, a tick apart.
+          target = Math.max(target, s.busy() + s.queued());
+        }
+        accepting = Math.min(max, target);
         allBusyTicks = 0;
         restartWindow(now);
       }

@@ -7,6 +7,7 @@ import io.prefork.core.internal.os.CpuTimes;
 import io.prefork.core.internal.os.Libc;
 import io.prefork.core.internal.os.OsException;
 import io.prefork.core.internal.os.Signals;
+import io.prefork.core.internal.os.ThreadStates;
 import io.prefork.core.internal.protocol.ChildArguments;
 import io.prefork.core.internal.protocol.ExitStatus;
 import io.prefork.shm.ChildTable;
@@ -44,10 +45,16 @@ public final class ChildRuntime implements ChildContext {
 
   private static final int SIGKILL = 9;
 
+  /** Busy workers whose thread state is read on a tick when all accepting ones are busy. */
+  static final int STATES_SAMPLED = 16;
+
   private final ChildArguments args;
   private final ServerSocketChannel server;
   private final ChildTable table;
   private final List<Worker> workers = new CopyOnWriteArrayList<>();
+
+  /** The warm-up's workers (no slots); the watch thread keeps their deadlines too. */
+  private final List<Worker> warmUpWorkers = new CopyOnWriteArrayList<>();
 
   /** The child's slots in the table, one per worker, made once. */
   private final List<WorkerSlot> slots = new ArrayList<>();
@@ -185,6 +192,7 @@ public final class ChildRuntime implements ChildContext {
       return ExitStatus.JOB_FAILED;
     }
     installSignals();
+    warmUp(job);
     List<Worker> made = new ArrayList<>();
     for (WorkerSlot slot : slots) {
       if (slot.exitRequested()) {
@@ -248,6 +256,9 @@ public final class ChildRuntime implements ChildContext {
       for (Worker w : workers) {
         w.expireIfOverdue(now); // reads and writes block without a timeout: see ReadDeadline
       }
+      for (Worker w : warmUpWorkers) {
+        w.expireIfOverdue(now);
+      }
       for (WorkerSlot slot : slots) {
         if (slot.exitRequested()) {
           stop();
@@ -256,6 +267,51 @@ public final class ChildRuntime implements ChildContext {
       if (cpu != null && !workers.isEmpty() && !stopping) {
         adjustAccepting();
       }
+    }
+  }
+
+  /**
+   * Serves the job's warm-up request before the first accept ({@link WarmUp}), when the job has one
+   * and the master asked for a warm-up. Only a failure is reported: the child then accepts cold.
+   */
+  private void warmUp(ChildJob job) {
+    if (args.warmUpConnections() <= 0 || stopping) {
+      return;
+    }
+    byte[] request;
+    try {
+      request = job.warmUpRequest();
+    } catch (RuntimeException e) {
+      fail("child " + args.childIndex() + ": no warm-up: the job's warmUpRequest() failed: " + e);
+      return;
+    }
+    if (request == null) {
+      return;
+    }
+    int threads = Math.min(WarmUp.MAX_THREADS, args.workers());
+    for (int i = 0; i < threads; i++) {
+      warmUpWorkers.add(
+          new Worker(
+              this, i, null, null, job, args.readTimeoutMillis(), args.writeTimeoutMillis()));
+    }
+    WarmUp.Outcome o =
+        WarmUp.run(
+            warmUpWorkers,
+            request.clone(),
+            args.warmUpConnections(),
+            args.warmUpMillis(),
+            this::stopping);
+    if (o.stoppedBecause() != null && !stopping) {
+      fail(
+          "child "
+              + args.childIndex()
+              + ": warm-up stopped after "
+              + o.served()
+              + " of "
+              + args.warmUpConnections()
+              + " connections ("
+              + o.stoppedBecause()
+              + "): accepting all the same");
     }
   }
 
@@ -271,11 +327,26 @@ public final class ChildRuntime implements ChildContext {
     }
     long accepted = callsLastTick < 0 ? 1 : calls - callsLastTick;
     callsLastTick = calls;
+    int sampled = 0;
+    int blocked = 0;
+    if (busy >= accepting && accepting < Math.min(threadCap, workers.size())) {
+      // Every accepting thread is busy: do they wait or compute? (Read only then: a /proc read
+      // per thread sampled.)
+      for (int i = 0; i < workers.size() && sampled < STATES_SAMPLED; i++) {
+        Worker w = workers.get(i);
+        char state = w.serving() ? ThreadStates.state(w.tid()) : ThreadStates.UNKNOWN;
+        if (state != ThreadStates.UNKNOWN) {
+          sampled++;
+          blocked += ThreadStates.runnable(state) ? 0 : 1;
+        }
+      }
+    }
     int next =
         Math.min(
             threadCap,
             acceptingThreads.decide(
-                new AcceptingThreads.Sample(busy, accepted, table.listenQueue(), cpu.fraction())));
+                new AcceptingThreads.Sample(
+                    busy, accepted, table.listenQueue(), cpu.fraction(), sampled, blocked)));
     if (next != accepting) {
       synchronized (turns) {
         accepting = next;

@@ -1,6 +1,7 @@
 package io.prefork.core.internal.child;
 
 import io.prefork.core.ChildJob;
+import io.prefork.core.internal.os.ThreadStates;
 import io.prefork.core.internal.protocol.ExitStatus;
 import io.prefork.shm.WorkerSlot;
 import java.io.IOException;
@@ -27,6 +28,9 @@ public final class Worker implements Runnable {
   private volatile boolean started;
   private volatile boolean done;
   private volatile AcceptedConnection current;
+
+  /** Its thread's kernel id, once it runs: the watch thread reads the thread's state by it. */
+  private volatile int tid = -1;
 
   Worker(
       ChildRuntime child,
@@ -64,6 +68,11 @@ public final class Worker implements Runnable {
     slot.markExiting(System.currentTimeMillis());
   }
 
+  /** {@return its thread's kernel id, or -1 before it runs or if unknown} */
+  int tid() {
+    return tid;
+  }
+
   /** {@return whether this worker serves a connection now} */
   boolean serving() {
     return current != null;
@@ -71,6 +80,7 @@ public final class Worker implements Runnable {
 
   @Override
   public void run() {
+    tid = ThreadStates.currentTid();
     try {
       while (!child.stopping()) {
         if (!child.mayAccept(index)) {
@@ -123,19 +133,42 @@ public final class Worker implements Runnable {
   }
 
   private void serve(SocketChannel channel) {
+    Throwable failed = serveOne(channel);
+    if (failed != null) {
+      Log.get()
+          .warn(
+              "{} failed on a connection; closed it: {}",
+              job.getClass().getName(),
+              failed.toString());
+    }
+  }
+
+  /**
+   * A warm-up connection ({@link WarmUp}): served through the same code as a real one, but no slot
+   * is written and nothing is logged.
+   *
+   * @return the job's failure, or null
+   */
+  Throwable serveWarmUp(SocketChannel channel) {
+    return serveOne(channel);
+  }
+
+  /** Runs the job on one connection and closes it; {@return the job's failure, or null} */
+  private Throwable serveOne(SocketChannel channel) {
     AcceptedConnection connection =
         new AcceptedConnection(channel, readTimeoutMillis, writeTimeoutMillis, child::stopping);
     current = connection;
     try (connection) {
       job.handle(connection);
+      return null;
     } catch (Exception | StackOverflowError e) {
-      Log.get()
-          .warn("{} failed on a connection; closed it: {}", job.getClass().getName(), e.toString());
+      return e;
     } catch (Throwable t) {
       // An Error (out of memory, linkage): this JVM can't be trusted any more. The master
       // replaces the child.
       Log.get().error("{} hit a fatal error; the child exits", job.getClass().getName(), t);
       Runtime.getRuntime().halt(ExitStatus.JOB_ERROR);
+      return t;
     } finally {
       current = null;
     }

@@ -163,7 +163,9 @@ public final class ChildLauncher {
                 config.readTimeout().toMillis(),
                 config.jobClassName(),
                 config.writeTimeout().toMillis(),
-                config.minThreadsPerChild())
+                config.minThreadsPerChild(),
+                config.warmUpConnections(),
+                config.warmUpTimeout().toMillis())
             .toList());
     return cmd;
   }

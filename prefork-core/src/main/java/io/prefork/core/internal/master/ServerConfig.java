@@ -40,7 +40,9 @@ public record ServerConfig(
     long childHeapBytes,
     Duration writeTimeout,
     Duration drainDelay,
-    int minThreadsPerChild) {
+    int minThreadsPerChild,
+    int warmUpConnections,
+    Duration warmUpTimeout) {
 
   public ServerConfig {
     childJvmOptions = List.copyOf(childJvmOptions);

@@ -31,6 +31,9 @@ public final class ServerSettings {
   /** The largest maxCallsPerChild or recycleJitter: 10^12 connections is "never". */
   public static final long MAX_CALLS = 1_000_000_000_000L;
 
+  /** The most warm-up connections per child accepted. */
+  public static final int MAX_WARM_UP_CONNECTIONS = 1_000_000;
+
   public String bindAddress = "0.0.0.0";
   public int port = 0;
   public int backlog = 511;
@@ -38,6 +41,11 @@ public final class ServerSettings {
   public int maxChildren = PreforkServer.DEFAULT_MAX_CHILDREN;
   public int threadsPerChild = PreforkServer.DEFAULT_THREADS_PER_CHILD;
   public Integer minThreadsPerChild;
+  public int warmUpConnections = PreforkServer.DEFAULT_WARM_UP_CONNECTIONS;
+
+  /** Null: the default, within half of startTimeout. */
+  public Duration warmUpTimeout;
+
   public int minSpare = 1;
   public Integer maxSpare;
   public Duration childIdleTimeout = Duration.ofSeconds(10);
@@ -199,6 +207,33 @@ public final class ServerSettings {
     duration("writeTimeout", writeTimeout, null);
     duration("gracefulTimeout", gracefulTimeout, null);
     duration("startTimeout", startTimeout, null);
+    if (warmUpConnections < 0 || warmUpConnections > MAX_WARM_UP_CONNECTIONS) {
+      throw new IllegalArgumentException(
+          "warmUp connections ("
+              + warmUpConnections
+              + ") must be within 0.."
+              + MAX_WARM_UP_CONNECTIONS
+              + " (0: no warm-up)");
+    }
+    Duration warmUpFor = warmUpTimeout;
+    if (warmUpFor == null) {
+      Duration half = startTimeout.dividedBy(2);
+      warmUpFor =
+          half.compareTo(PreforkServer.DEFAULT_WARM_UP_TIMEOUT) < 0
+              ? half.plusMillis(half.isZero() ? 1 : 0)
+              : PreforkServer.DEFAULT_WARM_UP_TIMEOUT;
+    } else {
+      duration("warmUp timeout", warmUpFor, null);
+      if (warmUpConnections > 0 && warmUpFor.compareTo(startTimeout) >= 0) {
+        throw new IllegalArgumentException(
+            "warmUp timeout ("
+                + warmUpFor
+                + ") must be shorter than startTimeout ("
+                + startTimeout
+                + "), or a child still warming up is killed as one that never started: shorten the"
+                + " warm-up or raise startTimeout");
+      }
+    }
     if (!Files.isExecutable(javaExecutable)) {
       throw new IllegalArgumentException(
           "javaExecutable " + javaExecutable + " is not an executable file");
@@ -257,7 +292,9 @@ public final class ServerSettings {
         childHeap,
         writeTimeout,
         drainDelay,
-        minThreads);
+        minThreads,
+        warmUpConnections,
+        warmUpFor);
   }
 
   /** The endpoint's address, checked with its port and routes; null when it is off. */

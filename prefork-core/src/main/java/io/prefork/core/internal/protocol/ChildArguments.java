@@ -13,7 +13,9 @@ public record ChildArguments(
     long readTimeoutMillis,
     String jobClassName,
     long writeTimeoutMillis,
-    int minAcceptingWorkers) {
+    int minAcceptingWorkers,
+    int warmUpConnections,
+    long warmUpMillis) {
 
   public List<String> toList() {
     return List.of(
@@ -25,14 +27,17 @@ public record ChildArguments(
         Long.toString(readTimeoutMillis),
         jobClassName,
         Long.toString(writeTimeoutMillis),
-        Integer.toString(minAcceptingWorkers));
+        Integer.toString(minAcceptingWorkers),
+        Integer.toString(warmUpConnections),
+        Long.toString(warmUpMillis));
   }
 
   public static ChildArguments parse(String[] args) {
-    if (args.length != 9) {
+    if (args.length != 11) {
       throw new IllegalArgumentException(
-          "expected 9 arguments (shmKey childIndex workers generation masterPid readTimeoutMillis"
-              + " jobClass writeTimeoutMillis minAcceptingWorkers), got "
+          "expected 11 arguments (shmKey childIndex workers generation masterPid readTimeoutMillis"
+              + " jobClass writeTimeoutMillis minAcceptingWorkers warmUpConnections warmUpMillis),"
+              + " got "
               + args.length
               + ": this class is started by a prefork master, not by hand");
     }
@@ -45,7 +50,9 @@ public record ChildArguments(
         Long.parseLong(args[5]),
         args[6],
         Long.parseLong(args[7]),
-        Integer.parseInt(args[8]));
+        Integer.parseInt(args[8]),
+        Integer.parseInt(args[9]),
+        Long.parseLong(args[10]));
   }
 
   public int firstSlot() {

@@ -166,4 +166,62 @@ class AcceptingThreadsTest {
     }
     assertEquals(to, threads.accepting());
   }
+
+  @Test
+  void busyThreadsThatWaitWithNobodyQueuedHoldOnBusyCores() {
+    for (int i = 0; i < 20; i++) {
+      assertEquals(8, tick(new Sample(8, 100, 0, 0.99, 8, 8)), "nobody waits for a thread");
+    }
+  }
+
+  @Test
+  void busyThreadsThatWaitWithAShortQueueHoldOnBusyCores() {
+    for (int i = 0; i < 20; i++) {
+      assertEquals(
+          8,
+          tick(new Sample(8, 1_500, 40, 0.99, 8, 7)),
+          "hello: blocked in reads for clients that have no core yet; the queue goes fast");
+    }
+  }
+
+  @Test
+  void busyThreadsThatWaitTakeAThreadForEveryConnectionQueued() {
+    // The wait job's burst: 8 threads asleep, 40 accepted a tick, 50 queued (the client's cores).
+    Sample burst = new Sample(8, 40, 50, 0.99, 8, 8);
+    assertEquals(8, tick(burst), "one tick is not enough");
+    assertEquals(58, tick(burst), "8 busy and 50 queued: 58, not 16");
+    tick(new Sample(58, 200, 500, 0.99, 16, 16));
+    assertEquals(
+        64, tick(new Sample(58, 200, 500, 0.99, 16, 16)), "never beyond the child's threads");
+  }
+
+  @Test
+  void busyThreadsThatWaitOnIdleCoresDoubleAtLeast() {
+    Sample few = new Sample(8, 40, 41, 0.3, 8, 8);
+    tick(few);
+    assertEquals(49, tick(few));
+    Sample one = new Sample(49, 400, 1, 0.3, 8, 8);
+    tick(one);
+    assertEquals(64, tick(one), "idle cores: doubling, as for any job");
+  }
+
+  @Test
+  void busyThreadsThatComputeHoldOnBusyCores() {
+    for (int i = 0; i < 20; i++) {
+      assertEquals(8, tick(new Sample(8, 100, 5, 0.99, 8, 5)), "5 of 8 blocked: they compute");
+    }
+  }
+
+  @Test
+  void aQueueIsTakenInOneStepOnlyByThreadsThatWait() {
+    tick(new Sample(8, 100, 150, 0.5, 8, 1));
+    assertEquals(16, tick(new Sample(8, 100, 150, 0.5, 8, 1)), "computing threads double");
+  }
+
+  @Test
+  void threeQuartersBlockedIsWaiting() {
+    assertEquals(true, new Sample(8, 1, 0, 0.9, 8, 6).waiting());
+    assertEquals(false, new Sample(8, 1, 0, 0.9, 8, 5).waiting());
+    assertEquals(false, new Sample(8, 1, 0, 0.9).waiting(), "no state read: not known to wait");
+  }
 }
