@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * slow     counts one warm-up after 50 ms, "ok"
  * boom     throws from handle()
  * count    the warm-ups this child counted so far
+ * hold     reads until the client closes (holds the worker)
  * </pre>
  */
 public class WarmUpJob implements ChildJob {
@@ -41,9 +42,17 @@ public class WarmUpJob implements ChildJob {
           }
           case "boom" -> throw new IllegalStateException("boom on the warm-up request");
           case "count" -> Integer.toString(WARM_UPS.get());
+          case "hold" -> {
+            while (in.read() >= 0) {
+              // until EOF
+            }
+            yield null;
+          }
           default -> "unknown";
         };
-    connection.output().write((answer + "\n").getBytes(StandardCharsets.US_ASCII));
+    if (answer != null) {
+      connection.output().write((answer + "\n").getBytes(StandardCharsets.US_ASCII));
+    }
   }
 
   private static String count() {

@@ -38,6 +38,29 @@ class WarmUpTest {
   }
 
   @Test
+  void aReplacementDoesNotWarmUpWhileConnectionsWait() throws Exception {
+    PreforkServer server =
+        cleanup.start(
+            oneChild(50, Duration.ofSeconds(30), "warm").threadsPerChild(2).minThreadsPerChild(2));
+    assertEquals("50", Client.ask(server.port(), "count"), "the first child warmed up");
+    try (ControlHandle control = server.control();
+        Client held1 = new Client(server.port());
+        Client held2 = new Client(server.port())) {
+      held1.write("hold");
+      held2.write("hold");
+      ServerLifecycleTest.waitUntil(
+          () -> control.status().count(io.prefork.shm.SlotState.BUSY) == 2, "both workers held");
+      try (Client queued = new Client(server.port())) {
+        ServerLifecycleTest.waitUntil(
+            () -> control.status().listenQueue() >= 1, "a connection in the kernel's queue");
+        control.restart();
+        // The replacement finds a connection waiting: it accepts at once, without a warm-up.
+        assertEquals("0", queued.send("count"), "served by the replacement, cold");
+      }
+    }
+  }
+
+  @Test
   void noWarmUpWhenAskedForNone() throws Exception {
     PreforkServer server = cleanup.start(oneChild(0, Duration.ofSeconds(2), "warm"));
     assertEquals("0", Client.ask(server.port(), "count"));

@@ -271,8 +271,9 @@ public final class ChildRuntime implements ChildContext {
   }
 
   /**
-   * Serves the job's warm-up request before the first accept ({@link WarmUp}), when the job has one
-   * and the master asked for a warm-up. Only a failure is reported: the child then accepts cold.
+   * Serves the job's warm-up request before the first accept ({@link WarmUp}), when the job has
+   * one, the master asked for a warm-up, and no connection waits. Only a failure is reported: the
+   * child then accepts cold.
    */
   private void warmUp(ChildJob job) {
     if (args.warmUpConnections() <= 0 || stopping) {
@@ -300,8 +301,9 @@ public final class ChildRuntime implements ChildContext {
             request.clone(),
             args.warmUpConnections(),
             args.warmUpMillis(),
-            this::stopping);
-    if (o.stoppedBecause() != null && !stopping) {
+            this::stopping,
+            () -> table.listenQueue() > 0);
+    if (o.failure() != null && !stopping) {
       fail(
           "child "
               + args.childIndex()
@@ -310,7 +312,7 @@ public final class ChildRuntime implements ChildContext {
               + " of "
               + args.warmUpConnections()
               + " connections ("
-              + o.stoppedBecause()
+              + o.failure()
               + "): accepting all the same");
     }
   }

@@ -25,8 +25,11 @@ import java.util.function.BooleanSupplier;
  * <p>Each of a few server threads owns a warm-up {@link Worker} (one with no slot: the table never
  * sees the warm-up) and accepts on a listener bound to an ephemeral loopback port; as many client
  * threads connect, send the request, half-close, and read the response to its end. It ends after
- * the given number of connections, at its deadline, when the child stops, or at the first failure,
- * whichever comes first: a warm-up never keeps a child from serving.
+ * the given number of connections, at its deadline, when the child stops, at the first failure, or
+ * as soon as connections wait in the listening socket's queue, whichever comes first: a warm-up
+ * uses cores nobody else needs, and never keeps a child from serving. (Under load, a replacement or
+ * a child the pool grows by accepts at once, cold, as it would without a warm-up: warming there
+ * would take the cores from the siblings that serve, and the new child would come later.)
  */
 final class WarmUp {
   /** The most connections in flight: enough to keep the cores busy with a job that waits. */
@@ -35,21 +38,31 @@ final class WarmUp {
   /** A warm-up connection's connect and each of its reads, at most. */
   static final int CONNECTION_TIMEOUT_MILLIS = 2_000;
 
-  /** What came of it: connections served, and why it ended early (null: it did not). */
-  record Outcome(int served, String stoppedBecause) {}
+  /**
+   * What came of it: connections served, and the failure that ended it (null: none; the deadline,
+   * clients waiting and the child stopping are no failure).
+   */
+  record Outcome(int served, String failure) {}
 
   private final byte[] request;
   private final BooleanSupplier stopping;
+  private final BooleanSupplier clientsWaiting;
   private final long deadlineNanos;
   private final AtomicInteger tickets;
   private final AtomicInteger served = new AtomicInteger();
   private final AtomicReference<String> failure = new AtomicReference<>();
 
-  private WarmUp(byte[] request, int connections, long deadlineNanos, BooleanSupplier stopping) {
+  private WarmUp(
+      byte[] request,
+      int connections,
+      long deadlineNanos,
+      BooleanSupplier stopping,
+      BooleanSupplier clientsWaiting) {
     this.request = request;
     this.tickets = new AtomicInteger(connections);
     this.deadlineNanos = deadlineNanos;
     this.stopping = stopping;
+    this.clientsWaiting = clientsWaiting;
   }
 
   /**
@@ -60,15 +73,18 @@ final class WarmUp {
    * @param connections how many connections in all
    * @param timeoutMillis the longest the warm-up may take
    * @param stopping true once the child stops: the warm-up ends at once
+   * @param clientsWaiting true while connections wait in the listening socket's queue: the warm-up
+   *     ends at once
    */
   static Outcome run(
       List<Worker> workers,
       byte[] request,
       int connections,
       long timeoutMillis,
-      BooleanSupplier stopping) {
+      BooleanSupplier stopping,
+      BooleanSupplier clientsWaiting) {
     long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-    WarmUp w = new WarmUp(request, connections, deadline, stopping);
+    WarmUp w = new WarmUp(request, connections, deadline, stopping, clientsWaiting);
     int threads = Math.min(Math.min(MAX_THREADS, workers.size()), connections);
     if (threads < 1) {
       return new Outcome(0, null);
@@ -103,13 +119,7 @@ final class WarmUp {
     for (Thread t : serving) {
       joinUntil(t, System.nanoTime() + CONNECTION_TIMEOUT_MILLIS * 1_000_000L);
     }
-    String why = failure.get();
-    if (why == null && stopping.getAsBoolean()) {
-      why = "the child was asked to stop";
-    } else if (why == null && tickets.get() > 0) {
-      why = "its time ran out";
-    }
-    return new Outcome(served.get(), why);
+    return new Outcome(served.get(), failure.get());
   }
 
   /** A server thread: accepts warm-up connections and has its worker serve them. */
@@ -136,6 +146,7 @@ final class WarmUp {
     byte[] buffer = new byte[8192];
     while (failure.get() == null
         && !stopping.getAsBoolean()
+        && !clientsWaiting.getAsBoolean()
         && System.nanoTime() - deadlineNanos < 0
         && tickets.getAndDecrement() > 0) {
       try (Socket s = new Socket()) {
