@@ -384,10 +384,11 @@ public final class PreforkServer implements AutoCloseable {
     /**
      * The warm-up of each child, for a job that has a {@link ChildJob#warmUpRequest()}: before it
      * accepts, the child serves that request over {@code connections} private loopback connections
-     * (up to 32 at once), or for {@code atMost}, whichever ends first. Every child does, the first
-     * ones, replacements and those the pool grows by: it takes no connection before it is warm, and
-     * its siblings serve meanwhile. Default {@value #DEFAULT_WARM_UP_CONNECTIONS} connections
-     * within 2 s (or half of startTimeout, if that is less); 0 connections: none.
+     * (up to 32 at once), or for {@code atMost}, whichever ends first, and only while no connection
+     * waits in the kernel's accept queue: a child spawned under load (a replacement, a child the
+     * pool grows by) accepts at once, cold, rather than take the cores its siblings serve with.
+     * Default {@value #DEFAULT_WARM_UP_CONNECTIONS} connections within 2 s (or half of
+     * startTimeout, if that is less); 0 connections: none.
      *
      * @param connections warm-up connections per child, 0 to 1,000,000
      * @param atMost the longest a warm-up takes, shorter than startTimeout
