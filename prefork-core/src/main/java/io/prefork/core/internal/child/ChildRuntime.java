@@ -276,44 +276,12 @@ public final class ChildRuntime implements ChildContext {
    * child then accepts cold.
    */
   private void warmUp(ChildJob job) {
-    if (args.warmUpConnections() <= 0 || stopping) {
+    if (stopping) {
       return;
     }
-    byte[] request;
-    try {
-      request = job.warmUpRequest();
-    } catch (RuntimeException e) {
-      fail("child " + args.childIndex() + ": no warm-up: the job's warmUpRequest() failed: " + e);
-      return;
-    }
-    if (request == null) {
-      return;
-    }
-    int threads = Math.min(WarmUp.MAX_THREADS, args.workers());
-    for (int i = 0; i < threads; i++) {
-      warmUpWorkers.add(
-          new Worker(
-              this, i, null, null, job, args.readTimeoutMillis(), args.writeTimeoutMillis()));
-    }
-    WarmUp.Outcome o =
-        WarmUp.run(
-            warmUpWorkers,
-            request.clone(),
-            args.warmUpConnections(),
-            args.warmUpMillis(),
-            this::stopping,
-            () -> table.listenQueue() > 0);
-    if (o.failure() != null && !stopping) {
-      fail(
-          "child "
-              + args.childIndex()
-              + ": warm-up stopped after "
-              + o.served()
-              + " of "
-              + args.warmUpConnections()
-              + " connections ("
-              + o.failure()
-              + "): accepting all the same");
+    String problem = WarmUp.ofChild(this, args, job, warmUpWorkers, () -> table.listenQueue() > 0);
+    if (problem != null && !stopping) {
+      fail("child " + args.childIndex() + ": " + problem);
     }
   }
 
@@ -335,8 +303,7 @@ public final class ChildRuntime implements ChildContext {
       // Every accepting thread is busy: do they wait or compute? (Read only then: a /proc read
       // per thread sampled.)
       for (int i = 0; i < workers.size() && sampled < STATES_SAMPLED; i++) {
-        Worker w = workers.get(i);
-        char state = w.serving() ? ThreadStates.state(w.tid()) : ThreadStates.UNKNOWN;
+        char state = workers.get(i).busyThreadState();
         if (state != ThreadStates.UNKNOWN) {
           sampled++;
           blocked += ThreadStates.runnable(state) ? 0 : 1;

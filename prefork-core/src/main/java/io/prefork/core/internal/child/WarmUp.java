@@ -1,5 +1,7 @@
 package io.prefork.core.internal.child;
 
+import io.prefork.core.ChildJob;
+import io.prefork.core.internal.protocol.ChildArguments;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -63,6 +65,55 @@ final class WarmUp {
     this.deadlineNanos = deadlineNanos;
     this.stopping = stopping;
     this.clientsWaiting = clientsWaiting;
+  }
+
+  /**
+   * A child's warm-up before its first accept, when the master asked for one and its job has a
+   * warm-up request: makes the warm-up workers (added to {@code workers}, whose deadlines the
+   * child's watch thread keeps) and runs it.
+   *
+   * @return what to report (a failure), or null
+   */
+  static String ofChild(
+      ChildRuntime child,
+      ChildArguments args,
+      ChildJob job,
+      List<Worker> workers,
+      BooleanSupplier clientsWaiting) {
+    if (args.warmUpConnections() <= 0) {
+      return null;
+    }
+    byte[] request;
+    try {
+      request = job.warmUpRequest();
+    } catch (RuntimeException e) {
+      return "no warm-up: the job's warmUpRequest() failed: " + e;
+    }
+    if (request == null) {
+      return null;
+    }
+    for (int i = 0; i < Math.min(MAX_THREADS, args.workers()); i++) {
+      workers.add(
+          new Worker(
+              child, i, null, null, job, args.readTimeoutMillis(), args.writeTimeoutMillis()));
+    }
+    Outcome o =
+        run(
+            workers,
+            request.clone(),
+            args.warmUpConnections(),
+            args.warmUpMillis(),
+            child::stopping,
+            clientsWaiting);
+    return o.failure() == null
+        ? null
+        : "warm-up stopped after "
+            + o.served()
+            + " of "
+            + args.warmUpConnections()
+            + " connections ("
+            + o.failure()
+            + "): accepting all the same";
   }
 
   /**

@@ -68,9 +68,12 @@ public final class Worker implements Runnable {
     slot.markExiting(System.currentTimeMillis());
   }
 
-  /** {@return its thread's kernel id, or -1 before it runs or if unknown} */
-  int tid() {
-    return tid;
+  /**
+   * {@return its thread's scheduler state while it serves a connection, else (or if unknown) {@link
+   * ThreadStates#UNKNOWN}}
+   */
+  char busyThreadState() {
+    return serving() ? ThreadStates.state(tid) : ThreadStates.UNKNOWN;
   }
 
   /** {@return whether this worker serves a connection now} */
