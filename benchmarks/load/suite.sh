@@ -11,7 +11,7 @@
 #                            wait      WaitJob (10 ms, then hello), one request per connection, c=200
 #                            cpu       CpuJob (~0.2 ms of Java work), one request per connection, c=50
 # (TimelineLoad, timeline.sh): burst   idle server, then 200 connections of the wait job at once
-#                            restart   the cpu job at c=50, `ctl restart` 5 s in
+#                            restart   the cpu job at c=50, `ctl restart` after 20 s of warm-up and 5 s more
 #
 # Options:
 #   --quick                  1 round; wrk 3 s (1 s warm-up); burst 12 s; restart 15 s
@@ -61,7 +61,7 @@ done
 if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1}; DUR=3s; WARM=1s; BURST=(--duration 12 --idle 2 --tail 4); RESTART=(--duration 15 --prelude 3)
 else
-  ROUNDS=${ROUNDS:-3}; DUR=4s; WARM=2s; BURST=(--duration 20 --idle 2 --tail 6); RESTART=(--duration 20 --prelude 5)
+  ROUNDS=${ROUNDS:-3}; DUR=4s; WARM=2s; BURST=(--duration 20 --idle 2 --tail 6); RESTART=(--duration 20 --prelude 20)
 fi
 command -v wrk >/dev/null || { echo "suite.sh: wrk is not installed; get it with: apt-get install wrk" >&2; exit 1; }
 

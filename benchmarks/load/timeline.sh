@@ -4,7 +4,7 @@
 # load, stops it. See docs/performance.md ("Workload suite").
 #
 #   benchmarks/load/timeline.sh --workload burst     # idle, then 200 connections of the wait job
-#   benchmarks/load/timeline.sh --workload restart   # the cpu job at c=50, `ctl restart` at 5 s
+#   benchmarks/load/timeline.sh --workload restart   # the cpu job at c=50 (20 s of warm-up), `ctl restart` at 5 s
 #
 # Options:
 #   --workload burst|restart  burst: the server just started and idle (--idle s after a 1 s prelude
@@ -18,7 +18,8 @@
 #   --idle S / --tail S      burst: idle seconds before / seconds after the load (default 3 / 8)
 #   --client-warm-up S       burst: seconds the load client first warms its own JIT against a
 #                            server inside its JVM, the peer untouched (default 4; 0: a cold client)
-#   --prelude S              restart: seconds of warm-up load before second 0 (default 5)
+#   --prelude S              restart: seconds of warm-up load before second 0 (default 20: the
+#                            CPU job is still warming up its JIT at 5-10 s, see performance.md)
 #   --restart-at S           restart: the second of the restart (default 5)
 #   --peers "..."            burst: prefork c jdk vthreads (default all); restart: prefork only
 #   --prefork-args "..."     extra options for `serve` (default none: its recommended defaults)
@@ -36,7 +37,7 @@ DURATION=20
 IDLE=3
 TAIL=8
 CLIENT_WARM_UP=4
-PRELUDE=5
+PRELUDE=20
 RESTART_AT=5
 PEERS=""
 OUT=""

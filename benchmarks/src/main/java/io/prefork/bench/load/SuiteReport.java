@@ -326,6 +326,9 @@ public final class SuiteReport {
       parts.add(
           String.format(
               Locale.ROOT, "5 s after the restart: %.0f %% of steady", n.get("after_pct")));
+      if (n.containsKey("after10_pct")) {
+        parts.add(String.format(Locale.ROOT, "10 s after: %.0f %%", n.get("after10_pct")));
+      }
       if (n.containsKey("steady")) {
         parts.add(String.format(Locale.ROOT, "steady %s req/s", grouped(n.get("steady"))));
       }

@@ -48,8 +48,8 @@ import java.util.concurrent.CountDownLatch;
  *
  * The last line on standard output is a summary of the load seconds, tab-separated: {@code TOTAL
  * req/s p50-ms p99-ms errors note}, the note being {@code key=value} pairs ({@code steady}, {@code
- * after}, {@code after_pct}, {@code dip_pct} with a restart; {@code plateau}, {@code ramp_s},
- * {@code peak_children} with an idle phase).
+ * after}, {@code after_pct}, {@code dip_pct}, {@code after10_pct} with a restart; {@code plateau},
+ * {@code ramp_s}, {@code peak_children} with an idle phase).
  */
 public final class TimelineLoad {
   private static final int ERROR = -1;
@@ -541,6 +541,11 @@ public final class TimelineLoad {
       note.add(String.format(Locale.ROOT, "after=%.0f", following));
       note.add(String.format(Locale.ROOT, "after_pct=%.1f", 100 * following / steady));
       note.add(String.format(Locale.ROOT, "dip_pct=%.1f", 100 * dip / steady));
+      // The 5 s right after a restart mostly see the old children still serving while the new
+      // ones start; the 10 s after it see the whole dip.
+      int after10 = Math.min(10, o.duration() - o.restartAt());
+      double following10 = mean(completed, -first + o.restartAt(), after10);
+      note.add(String.format(Locale.ROOT, "after10_pct=%.1f", 100 * following10 / steady));
     }
     if (o.idle() > 0) {
       int n = Math.min(5, o.duration());

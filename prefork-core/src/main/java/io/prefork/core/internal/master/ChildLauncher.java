@@ -2,6 +2,7 @@ package io.prefork.core.internal.master;
 
 import io.prefork.core.ChildMain;
 import io.prefork.core.PreforkException;
+import io.prefork.core.internal.os.Posix;
 import io.prefork.core.internal.os.PosixSpawn;
 import io.prefork.core.internal.protocol.ChildArguments;
 import io.prefork.shm.ShmKeys;
@@ -126,12 +127,16 @@ public final class ChildLauncher {
     return aot != null ? aot : archive;
   }
 
-  /** The JVM options of every child: the preset's, chronicle's, then the user's (which win). */
+  /**
+   * The JVM options of every child: the preset's, the compiler priority's, chronicle's, then the
+   * user's (which win).
+   */
   static List<String> jvmOptions(ServerConfig config) {
+    ChildJvmPreset preset = ChildJvmPreset.byName(config.childJvmPreset());
     List<String> options =
-        new ArrayList<>(
-            ChildJvmPreset.byName(config.childJvmPreset())
-                .options(config.childHeapBytes(), config.childJvmOptions()));
+        new ArrayList<>(preset.options(config.childHeapBytes(), config.childJvmOptions()));
+    options.addAll(
+        CompilerPriority.options(Posix.geteuid() == 0, preset, config.childJvmOptions()));
     options.addAll(CHRONICLE_JVM_OPTIONS);
     int feature = javaFeatureVersion(config.javaExecutable());
     if (feature >= 22) {
