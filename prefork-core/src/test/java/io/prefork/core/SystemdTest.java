@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -403,37 +404,38 @@ class SystemdTest {
   @Test
   void theWatchdogIsPingedAtHalfItsIntervalAndOnlyWhenTheMastersLoopTicks() throws Exception {
     try (NotifySocket notify = NotifySocket.bind(dir.resolve("unit.sock").toString())) {
-      SystemdNotifier n = new SystemdNotifier(notify.address(), false, 42, 400_000); // 0.4 s
+      // The intervals on a clock the test moves; the datagrams through a real socket.
+      AtomicLong nanos = new AtomicLong(1_000_000_000L);
+      SystemdNotifier n =
+          new SystemdNotifier(notify.address(), false, 42, 400_000, nanos::get); // 0.4 s
       ServerView view = new ServerView(1, 0, 1, 0, 1);
-      long first = System.nanoTime();
       n.tick(view); // the first tick pings at once, before READY=1 too
       notify.await("WATCHDOG=1", 0, Duration.ofSeconds(5));
-      int pings = 1;
-      long second = 0;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (pings < 3) {
-        assertTrue(System.nanoTime() < deadline, "no third ping: " + notify.received());
-        n.tick(view); // the master ticks every 50 ms; here every 5
-        notify.drain(5);
-        int now = notify.received().size();
-        if (now > pings) {
-          pings = now;
-          if (pings == 2) {
-            second = System.nanoTime();
-          }
+      // The master ticks every 50 ms: a ping at half the interval, 200 ms, not before.
+      List<Long> pingedAt = new ArrayList<>(List.of(0L));
+      for (long ms = 50; ms <= 650; ms += 50) {
+        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(50));
+        int before = notify.received().size();
+        n.tick(view);
+        notify.drain(20);
+        if (notify.received().size() > before) {
+          pingedAt.add(ms);
         }
       }
-      long third = System.nanoTime();
-      assertTrue(
-          second - first >= TimeUnit.MILLISECONDS.toNanos(200),
-          "pinged again after " + (second - first) / 1_000_000 + " ms, before half the interval");
-      assertTrue(third - second >= TimeUnit.MILLISECONDS.toNanos(200));
+      assertEquals(List.of(0L, 200L, 400L, 600L), pingedAt, notify.received().toString());
       for (List<String> datagram : notify.received()) {
         assertEquals(List.of("WATCHDOG=1"), datagram);
       }
-      // A loop that stops ticking stops the pings: systemd's watchdog then fires.
-      notify.drain(600);
-      assertEquals(3, notify.received().size(), notify.received().toString());
+      // A loop that stops ticking stops the pings, however long: systemd's watchdog then fires.
+      nanos.addAndGet(TimeUnit.SECONDS.toNanos(10));
+      notify.drain(300);
+      assertEquals(4, notify.received().size(), notify.received().toString());
+      // Its next tick pings once, not once per interval missed.
+      n.tick(view);
+      n.tick(view);
+      notify.await("WATCHDOG=1", 4, Duration.ofSeconds(5));
+      notify.drain(100);
+      assertEquals(5, notify.received().size(), notify.received().toString());
       n.stopped();
     }
   }

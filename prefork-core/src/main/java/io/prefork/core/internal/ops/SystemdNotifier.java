@@ -7,6 +7,7 @@ import io.prefork.core.internal.os.OsException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +66,9 @@ public final class SystemdNotifier implements ServerEvents {
   private long lastWatchdogNanos;
   private boolean watchdogSent;
 
+  /** Monotonic nanoseconds ({@link System#nanoTime} but in tests): when to ping, when to update. */
+  private final LongSupplier nanoClock;
+
   /** A notifier without the watchdog. */
   public SystemdNotifier(String target, boolean daemon, long pid) {
     this(target, daemon, pid, 0);
@@ -74,6 +78,16 @@ public final class SystemdNotifier implements ServerEvents {
    * @param watchdogUsec systemd's {@code WATCHDOG_USEC}, or 0 for no watchdog
    */
   public SystemdNotifier(String target, boolean daemon, long pid, long watchdogUsec) {
+    this(target, daemon, pid, watchdogUsec, System::nanoTime);
+  }
+
+  /**
+   * @param watchdogUsec systemd's {@code WATCHDOG_USEC}, or 0 for no watchdog
+   * @param nanoClock monotonic nanoseconds, for the watchdog's and the STATUS= line's intervals
+   */
+  public SystemdNotifier(
+      String target, boolean daemon, long pid, long watchdogUsec, LongSupplier nanoClock) {
+    this.nanoClock = nanoClock;
     this.target = target;
     this.daemon = daemon;
     this.pid = pid;
@@ -152,14 +166,14 @@ public final class SystemdNotifier implements ServerEvents {
   @Override
   public void tick(ServerView view) {
     if (watchdogNanos > 0) {
-      long now = System.nanoTime();
+      long now = nanoClock.getAsLong();
       if (!watchdogSent || now - lastWatchdogNanos >= watchdogNanos) {
         watchdogSent = true;
         lastWatchdogNanos = now;
         send("WATCHDOG=1"); // the master's loop ticks: it is alive
       }
     }
-    if (lastStatus == null || System.nanoTime() - lastStatusNanos < STATUS_INTERVAL_NANOS) {
+    if (lastStatus == null || nanoClock.getAsLong() - lastStatusNanos < STATUS_INTERVAL_NANOS) {
       return; // before READY=1, or within a second of the last STATUS=
     }
     String status = status(view);
@@ -215,7 +229,7 @@ public final class SystemdNotifier implements ServerEvents {
 
   private void remember(String status) {
     lastStatus = status;
-    lastStatusNanos = System.nanoTime();
+    lastStatusNanos = nanoClock.getAsLong();
   }
 
   /** Sends one datagram; never throws. */
