@@ -268,6 +268,12 @@ public final class PreforkServer implements AutoCloseable {
    */
   public static final int DEFAULT_WARM_UP_CONNECTIONS = 3_000;
 
+  /** A replacement's slow start under busy cores, by default, in seconds (docs/performance.md). */
+  public static final int DEFAULT_SLOW_START_SECONDS = 6;
+
+  /** A replacement's slow start under busy cores, by default. */
+  public static final Duration DEFAULT_SLOW_START = Duration.ofSeconds(DEFAULT_SLOW_START_SECONDS);
+
   /** The longest a child's warm-up takes, by default (at most half of startTimeout). */
   public static final Duration DEFAULT_WARM_UP_TIMEOUT = Duration.ofSeconds(2);
 
@@ -754,6 +760,24 @@ public final class PreforkServer implements AutoCloseable {
      */
     public Builder drainDelay(Duration drainDelay) {
       s.drainDelay = drainDelay;
+      return this;
+    }
+
+    /**
+     * The slow start of a replacement (a restart, a recycling) spawned while the machine's cores
+     * are busy: it accepts on one thread, then on more in proportion to the time, up to
+     * minThreadsPerChild at the end, and the child it replaces serves until then. A cold JVM runs
+     * the job slowly until its JIT has compiled it: this way the warm children take most
+     * connections meanwhile, and with busy cores one replacement warms at a time (one for every
+     * four children), so a restart under load costs a shallow dip rather than a deep one, and takes
+     * longer. With idle cores, replacements take their full share at once. Default {@value
+     * #DEFAULT_SLOW_START_SECONDS} s; zero: none.
+     *
+     * @param slowStart zero, or 1 ms to 10 minutes
+     * @return this builder
+     */
+    public Builder slowStart(Duration slowStart) {
+      s.slowStart = slowStart;
       return this;
     }
 

@@ -120,6 +120,18 @@ final class ServeCommand implements Callable<Integer> {
   Integer warmUp;
 
   @Option(
+      names = "--slow-start",
+      paramLabel = "SECONDS",
+      description =
+          "A replacement (ctl restart, --max-calls) spawned while the cores are busy takes"
+              + " connections gradually over this time, one at a time first, and the child it"
+              + " replaces serves until then; one replacement warms at a time (one for every four"
+              + " children): a restart under load dips less and takes longer. 0: none (default: "
+              + PreforkServer.DEFAULT_SLOW_START_SECONDS
+              + ").")
+  Double slowStart;
+
+  @Option(
       names = "--min-spare",
       paramLabel = "N",
       description = "Idle workers to keep at least; fewer spawn more children (default: 1).")
@@ -336,6 +348,9 @@ final class ServeCommand implements Callable<Integer> {
       }
       if (warmUp != null) {
         builder.warmUp(warmUp, PreforkServer.DEFAULT_WARM_UP_TIMEOUT);
+      }
+      if (slowStart != null) {
+        builder.slowStart(slowStart == 0 ? Duration.ZERO : seconds("--slow-start", slowStart));
       }
       if (childIdleTimeout != null) {
         builder.childIdleTimeout(seconds("--child-idle-timeout", childIdleTimeout));

@@ -30,6 +30,12 @@ import java.util.function.LongSupplier;
  *       quarter and all keeps a steady load from moving anything.
  * </ul>
  *
+ * <p>A replacement spawned while the cores are busy has a <b>slow start</b>: it accepts on one
+ * thread, then on more in proportion to the time since its workers started, up to {@code min} at
+ * the end, and only then follows the rules above. A cold JVM runs the job slowly until its JIT has
+ * compiled it; while it ramps, the warm children it replaces keep serving most connections (a load
+ * balancer's slow start, applied to a child).
+ *
  * <p>Driven by the child's watch thread, one {@link #decide} per tick; not thread-safe.
  */
 public final class AcceptingThreads {
@@ -85,7 +91,9 @@ public final class AcceptingThreads {
 
   private final int min;
   private final int max;
+  private final long slowStartNanos;
   private final LongSupplier nanoTime;
+  private long workersStartedAtNanos = -1;
   private int accepting;
   private int allBusyTicks;
   private int stuckTicks;
@@ -98,14 +106,51 @@ public final class AcceptingThreads {
    * @param nanoTime a monotonic clock
    */
   public AcceptingThreads(int min, int max, LongSupplier nanoTime) {
+    this(min, max, 0, nanoTime);
+  }
+
+  /**
+   * @param min the threads that always accept (at least 1)
+   * @param max the child's worker threads
+   * @param slowStartNanos how long the ramp from one accepting thread to {@code min} takes, from
+   *     {@link #workersStarted()}; 0 for none
+   * @param nanoTime a monotonic clock
+   */
+  public AcceptingThreads(int min, int max, long slowStartNanos, LongSupplier nanoTime) {
     if (min < 1 || min > max) {
       throw new IllegalArgumentException("min (" + min + ") must be within 1.." + max);
     }
+    if (slowStartNanos < 0) {
+      throw new IllegalArgumentException("slowStartNanos (" + slowStartNanos + ") is negative");
+    }
     this.min = min;
     this.max = max;
+    this.slowStartNanos = slowStartNanos;
     this.nanoTime = nanoTime;
-    this.accepting = min;
+    this.accepting = slowStartNanos > 0 ? 1 : min;
     this.windowSinceNanos = nanoTime.getAsLong();
+  }
+
+  /** The child's workers start accepting now: a slow start's ramp runs from here. */
+  public void workersStarted() {
+    if (workersStartedAtNanos < 0) {
+      workersStartedAtNanos = nanoTime.getAsLong();
+    }
+  }
+
+  /**
+   * {@return the accepting threads a slow start allows now, or 0 once it is over (or there is
+   * none)}
+   */
+  int slowStartCap(long now) {
+    if (slowStartNanos == 0) {
+      return 0;
+    }
+    long elapsed = workersStartedAtNanos < 0 ? 0 : now - workersStartedAtNanos;
+    if (elapsed >= slowStartNanos) {
+      return 0;
+    }
+    return 1 + (int) ((min - 1) * elapsed / slowStartNanos);
   }
 
   /** {@return the threads that accept now} */
@@ -121,6 +166,17 @@ public final class AcceptingThreads {
    */
   public int decide(Sample s) {
     long now = nanoTime.getAsLong();
+    int ramp = slowStartCap(now);
+    if (ramp > 0) {
+      // Slow start: neither busy threads nor a queue are a reason for more; the warm children
+      // the cold one replaces take them.
+      accepting = ramp;
+      allBusyTicks = 0;
+      stuckTicks = 0;
+      restartWindow(now);
+      return accepting;
+    }
+    accepting = Math.max(accepting, min); // a slow start just ended
     peakBusy = Math.max(peakBusy, s.busy());
     if (s.busy() >= accepting && accepting < max) {
       if (s.stuck()) {

@@ -91,9 +91,13 @@ public final class ChildRuntime implements ChildContext {
       slots.add(table.worker(w));
     }
     int min = Math.max(1, Math.min(args.minAcceptingWorkers(), args.workers()));
-    this.acceptingThreads = new AcceptingThreads(min, args.workers(), System::nanoTime);
+    long slowStart = TimeUnit.MILLISECONDS.toNanos(args.slowStartMillis());
+    this.acceptingThreads = new AcceptingThreads(min, args.workers(), slowStart, System::nanoTime);
     this.accepting = acceptingThreads.accepting();
-    this.cpu = min < args.workers() ? new CpuBusy(CpuTimes::machine, System::nanoTime) : null;
+    this.cpu =
+        min < args.workers() || slowStart > 0
+            ? new CpuBusy(CpuTimes::machine, System::nanoTime)
+            : null;
   }
 
   /** Runs the child and returns its exit status. */
@@ -221,6 +225,7 @@ public final class ChildRuntime implements ChildContext {
         }
       }
     }
+    acceptingThreads.workersStarted();
     startWorkers();
     // A thread ends only once the child stops, and none starts after that: every thread started
     // before is in the list by the time its predecessors are joined.

@@ -150,7 +150,8 @@ public final class ChildLauncher {
   }
 
   /** The full command line of one child. */
-  List<String> command(int childIndex, long generation, List<String> classDataOptions) {
+  List<String> command(
+      int childIndex, long generation, long slowStartMillis, List<String> classDataOptions) {
     List<String> cmd = new ArrayList<>();
     cmd.add(config.javaExecutable().toString());
     cmd.addAll(jvmOptions);
@@ -170,7 +171,8 @@ public final class ChildLauncher {
                 config.writeTimeout().toMillis(),
                 config.minThreadsPerChild(),
                 config.warmUpConnections(),
-                config.warmUpTimeout().toMillis())
+                config.warmUpTimeout().toMillis(),
+                slowStartMillis)
             .toList());
     return cmd;
   }
@@ -181,8 +183,8 @@ public final class ChildLauncher {
    * @return its pid
    * @throws PreforkException naming errno when posix_spawnp fails
    */
-  int spawn(int childIndex, long generation, int outputFd) {
-    List<String> argv = command(childIndex, generation, classDataOptions());
+  int spawn(int childIndex, long generation, long slowStartMillis, int outputFd) {
+    List<String> argv = command(childIndex, generation, slowStartMillis, classDataOptions());
     try {
       int pid =
           PosixSpawn.spawn(

@@ -70,7 +70,7 @@ public final class ChildPool {
    * @return the child, or null when every index is taken
    * @throws PreforkException if the spawn failed (its slots are free again)
    */
-  ChildProcess spawn(long generation, long callLimit, boolean replacement) {
+  ChildProcess spawn(long generation, long callLimit, boolean replacement, long slowStartNanos) {
     int index = freeIndex();
     if (index < 0) {
       return null;
@@ -84,7 +84,7 @@ public final class ChildPool {
     int[] pipe = null;
     try {
       pipe = output.newPipe();
-      pid = launcher.spawn(index, generation, pipe[1]);
+      pid = launcher.spawn(index, generation, slowStartNanos / 1_000_000, pipe[1]);
       output.attach(pipe, index, pid);
     } catch (PreforkException e) {
       if (pipe != null) {
@@ -99,7 +99,8 @@ public final class ChildPool {
       table.pid(first + w, pid);
     }
     ChildProcess child =
-        new ChildProcess(pid, index, generation, clock.nanoTime(), callLimit, replacement);
+        new ChildProcess(
+            pid, index, generation, clock.nanoTime(), callLimit, replacement, slowStartNanos);
     byIndex[index] = child;
     byPid.put(pid, child);
     table.countSpawn();

@@ -15,6 +15,15 @@ public final class ChildProcess {
   /** Spawned to replace a child (restart, recycling) rather than as a spare. */
   final boolean replacement;
 
+  /**
+   * The replacement's slow start (0: none): it ramps its accepting threads up over this time, and
+   * counts as the capacity that lets a marked child retire only once it is over.
+   */
+  final long slowStartNanos;
+
+  /** A replacement that counted as capacity: the end of its slow start was seen. */
+  boolean replacementCounted;
+
   ExitRequest exitRequest = ExitRequest.NONE;
 
   /** Marked to be replaced: it retires once a replacement accepts. */
@@ -39,13 +48,15 @@ public final class ChildProcess {
       long generation,
       long spawnedAtNanos,
       long callLimit,
-      boolean replacement) {
+      boolean replacement,
+      long slowStartNanos) {
     this.pid = pid;
     this.index = index;
     this.generation = generation;
     this.spawnedAtNanos = spawnedAtNanos;
     this.callLimit = callLimit;
     this.replacement = replacement;
+    this.slowStartNanos = slowStartNanos;
   }
 
   boolean killed() {

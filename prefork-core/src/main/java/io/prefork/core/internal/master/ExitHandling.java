@@ -29,7 +29,7 @@ final class ExitHandling {
   }
 
   void exited(ChildProcess child, ExitStatus exit) {
-    if (child.replacement && !child.ready) {
+    if (child.replacement && !child.replacementCounted) {
       m.replacements.diedStarting();
     }
     for (int slot : m.pool.slotsOf(child)) {

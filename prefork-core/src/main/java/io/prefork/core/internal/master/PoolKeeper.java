@@ -106,9 +106,17 @@ final class PoolKeeper {
         log.debug("{} accepting after {} ms", c, startup / 1_000_000);
         m.events.childReady(c, startup);
         m.launcher.childReady(c.pid);
-        if (c.replacement) {
-          m.replacements.becameReady();
+      }
+      if (c.ready
+          && c.replacement
+          && !c.replacementCounted
+          && !c.leaving()
+          && now - c.readyAtNanos >= c.slowStartNanos) {
+        c.replacementCounted = true;
+        if (c.slowStartNanos > 0) {
+          log.info("{}: slow start over, it takes its full share", c);
         }
+        m.replacements.becameReady();
       }
       if (c.ready && m.backoff.childServing(c.spawnedAtNanos)) {
         log.info("{} has served for 10 s: the crash loop is over", c);
@@ -169,7 +177,7 @@ final class PoolKeeper {
         // second later (above), when the dump is written.
         m.pool.askForThreadDump(c);
         if (replace) {
-          spawn(false);
+          spawn(false, 0);
         }
         break;
       }
@@ -265,8 +273,12 @@ final class PoolKeeper {
       m.pool.askToExit(old, old.replaceFor);
       retiring++;
     }
-    int wanted = m.replacements.toSpawn(marked.size());
-    while (wanted > 0 && !m.backoff.backingOff() && spawn(true)) {
+    boolean coresBusy = cpu.fraction() >= CpuBusy.SATURATED;
+    long slowStart = coresBusy ? m.config.slowStart().toNanos() : 0;
+    int wanted =
+        m.replacements.toSpawn(
+            marked.size(), Replacements.parallelism(coresBusy, m.pool.liveCount()));
+    while (wanted > 0 && !m.backoff.backingOff() && spawn(true, slowStart)) {
       m.replacements.spawned();
       wanted--;
     }
@@ -314,7 +326,7 @@ final class PoolKeeper {
       return;
     }
     int spawned = 0;
-    while (spawned < d.spawn() && spawn(false)) {
+    while (spawned < d.spawn() && spawn(false, 0)) {
       spawned++;
     }
     ChildProcess victim = d.retire() ? m.pool.pickToRetire() : null;
@@ -339,10 +351,15 @@ final class PoolKeeper {
     }
   }
 
-  private boolean spawn(boolean replacement) {
+  private boolean spawn(boolean replacement, long slowStartNanos) {
     ChildProcess child;
     try {
-      child = m.pool.spawn(m.replacements.generation(), recycling.limitForNewChild(), replacement);
+      child =
+          m.pool.spawn(
+              m.replacements.generation(),
+              recycling.limitForNewChild(),
+              replacement,
+              slowStartNanos);
     } catch (PreforkException e) {
       log.error("cannot spawn a child: {}", e.getMessage());
       m.backoff.spawnFailed();
@@ -352,7 +369,16 @@ final class PoolKeeper {
       return false;
     }
     m.events.spawned(child);
-    log.info("spawned {}{}", child, replacement ? " as a replacement" : "");
+    log.info(
+        "spawned {}{}",
+        child,
+        !replacement
+            ? ""
+            : slowStartNanos == 0
+                ? " as a replacement"
+                : " as a replacement with a slow start of "
+                    + seconds(slowStartNanos)
+                    + " s (the cores are busy: it takes connections gradually)");
     return true;
   }
 }

@@ -5,6 +5,11 @@ package io.prefork.core.internal.master;
  * older ones, and children due for recycling, are marked. For each marked child a replacement is
  * spawned (at most {@link #PARALLELISM} starting at once: child JVMs compete for the same cores),
  * and each replacement that accepts lets one marked child retire: capacity never drops.
+ *
+ * <p>While the machine's cores are busy, a replacement has a slow start (it takes connections
+ * gradually, and counts as ready only at its end) and fewer start at once ({@link #parallelism}):
+ * each cold JVM spends seconds of CPU compiling the job, and the cores have no time to spare, so
+ * warming them one after the other turns one deep dip into a shallow one.
  */
 public final class Replacements {
   /** Replacements starting at once. */
@@ -25,11 +30,23 @@ public final class Replacements {
   }
 
   /**
+   * Replacements starting at once: {@link #PARALLELISM}, but while the cores are busy one for every
+   * four children in the pool (at least one, at most {@link #PARALLELISM}).
+   *
+   * @param coresBusy whether the machine's cores are busy (the replacements have a slow start)
+   * @param children children in the pool
+   */
+  public static int parallelism(boolean coresBusy, int children) {
+    return coresBusy ? Math.max(1, Math.min(PARALLELISM, children / 4)) : PARALLELISM;
+  }
+
+  /**
    * @param marked children marked for replacement and not yet asked to exit
+   * @param parallelism replacements starting at once, at most ({@link #parallelism})
    * @return replacements to spawn now
    */
-  public int toSpawn(int marked) {
-    return Math.max(0, Math.min(PARALLELISM - starting, marked - starting - ready));
+  public int toSpawn(int marked, int parallelism) {
+    return Math.max(0, Math.min(parallelism - starting, marked - starting - ready));
   }
 
   /** A replacement was spawned. */
@@ -37,7 +54,7 @@ public final class Replacements {
     starting++;
   }
 
-  /** A replacement accepts: it is capacity, and one marked child may go. */
+  /** A replacement accepts, its slow start over: it is capacity, and one marked child may go. */
   public void becameReady() {
     starting = Math.max(0, starting - 1);
     ready++;

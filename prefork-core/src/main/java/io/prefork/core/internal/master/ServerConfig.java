@@ -42,7 +42,8 @@ public record ServerConfig(
     Duration drainDelay,
     int minThreadsPerChild,
     int warmUpConnections,
-    Duration warmUpTimeout) {
+    Duration warmUpTimeout,
+    Duration slowStart) {
 
   public ServerConfig {
     childJvmOptions = List.copyOf(childJvmOptions);

@@ -31,6 +31,9 @@ public final class ServerSettings {
   /** The largest maxCallsPerChild or recycleJitter: 10^12 connections is "never". */
   public static final long MAX_CALLS = 1_000_000_000_000L;
 
+  /** The longest slow start accepted: a restart waits for its replacements' slow starts. */
+  public static final Duration MAX_SLOW_START = Duration.ofMinutes(10);
+
   /** The most warm-up connections per child accepted. */
   public static final int MAX_WARM_UP_CONNECTIONS = 1_000_000;
 
@@ -70,6 +73,7 @@ public final class ServerSettings {
   public Duration readTimeout = Duration.ofSeconds(10);
   public Duration writeTimeout = Duration.ofSeconds(10);
   public Duration drainDelay = Duration.ZERO;
+  public Duration slowStart = PreforkServer.DEFAULT_SLOW_START;
   public Duration gracefulTimeout = Duration.ofSeconds(30);
   public Duration startTimeout = Duration.ofSeconds(60);
   public boolean handleSignals = false;
@@ -159,6 +163,15 @@ public final class ServerSettings {
     }
     duration("childIdleTimeout", childIdleTimeout, null);
     duration("drainDelay", drainDelay, "zero for none");
+    duration("slowStart", slowStart, "zero for none");
+    if (slowStart.compareTo(MAX_SLOW_START) > 0) {
+      throw new IllegalArgumentException(
+          "slowStart ("
+              + slowStart
+              + ") must be at most "
+              + MAX_SLOW_START
+              + ": a restart under load waits for each replacement's slow start");
+    }
     duration("jobTimeout", jobTimeout, "zero for no watchdog");
     if (maxCallsPerChild < 0 || maxCallsPerChild > MAX_CALLS) {
       throw new IllegalArgumentException(
@@ -294,7 +307,8 @@ public final class ServerSettings {
         drainDelay,
         minThreads,
         warmUpConnections,
-        warmUpFor);
+        warmUpFor,
+        slowStart);
   }
 
   /** The endpoint's address, checked with its port and routes; null when it is off. */

@@ -15,7 +15,8 @@ public record ChildArguments(
     long writeTimeoutMillis,
     int minAcceptingWorkers,
     int warmUpConnections,
-    long warmUpMillis) {
+    long warmUpMillis,
+    long slowStartMillis) {
 
   public List<String> toList() {
     return List.of(
@@ -29,14 +30,16 @@ public record ChildArguments(
         Long.toString(writeTimeoutMillis),
         Integer.toString(minAcceptingWorkers),
         Integer.toString(warmUpConnections),
-        Long.toString(warmUpMillis));
+        Long.toString(warmUpMillis),
+        Long.toString(slowStartMillis));
   }
 
   public static ChildArguments parse(String[] args) {
-    if (args.length != 11) {
+    if (args.length != 12) {
       throw new IllegalArgumentException(
-          "expected 11 arguments (shmKey childIndex workers generation masterPid readTimeoutMillis"
-              + " jobClass writeTimeoutMillis minAcceptingWorkers warmUpConnections warmUpMillis),"
+          "expected 12 arguments (shmKey childIndex workers generation masterPid readTimeoutMillis"
+              + " jobClass writeTimeoutMillis minAcceptingWorkers warmUpConnections warmUpMillis"
+              + " slowStartMillis),"
               + " got "
               + args.length
               + ": this class is started by a prefork master, not by hand");
@@ -52,7 +55,8 @@ public record ChildArguments(
         Long.parseLong(args[7]),
         Integer.parseInt(args[8]),
         Integer.parseInt(args[9]),
-        Long.parseLong(args[10]));
+        Long.parseLong(args[10]),
+        Long.parseLong(args[11]));
   }
 
   public int firstSlot() {

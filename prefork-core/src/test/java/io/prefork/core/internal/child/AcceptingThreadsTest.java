@@ -23,6 +23,36 @@ class AcceptingThreadsTest {
   }
 
   @Test
+  void aSlowStartRampsFromOneThreadToTheMinimumThenFollowsTheRules() {
+    long sixSeconds = TimeUnit.SECONDS.toNanos(6);
+    AcceptingThreads ramp = new AcceptingThreads(8, 64, sixSeconds, () -> now);
+    assertEquals(1, ramp.accepting(), "one thread before the workers start");
+    now += TimeUnit.SECONDS.toNanos(30); // the JVM's start and the job's open() are not the ramp
+    assertEquals(1, ramp.decide(new Sample(1, 100, 10, 0.99)));
+    ramp.workersStarted();
+    now += TimeUnit.SECONDS.toNanos(3);
+    assertEquals(4, ramp.decide(new Sample(4, 100, 10, 0.99)), "1 + 7 * 3/6");
+    // Busy threads and a queue that does not move are no reason for more while it ramps.
+    for (int i = 0; i < 20; i++) {
+      now += TICK;
+      assertEquals(1 + 7 * (3_000 + 100 * (i + 1)) / 6_000, ramp.decide(new Sample(8, 0, 50, 0.3)));
+    }
+    now += sixSeconds; // past the end
+    assertEquals(8, ramp.decide(new Sample(8, 0, 50, 0.99)), "over: at the minimum");
+    now += TICK;
+    assertEquals(64, ramp.decide(new Sample(8, 0, 50, 0.99)), "then the rules: stuck twice");
+  }
+
+  @Test
+  void noSlowStartWithZeroAndANegativeOneIsRefused() {
+    AcceptingThreads none = new AcceptingThreads(8, 64, 0, () -> now);
+    assertEquals(8, none.accepting());
+    none.workersStarted();
+    assertEquals(8, none.decide(new Sample(0, 0, 0, 0.2)));
+    assertThrows(IllegalArgumentException.class, () -> new AcceptingThreads(8, 64, -1, () -> now));
+  }
+
+  @Test
   void startsWithTheMinimum() {
     assertEquals(8, threads.accepting());
   }
