@@ -20,8 +20,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A restart while the machine's cores are busy, on real children: the replacement accepts on one
  * thread first and on more as its slow start runs, the old child serves until the slow start is
- * over, and the restart then completes with the replacement accepting on all its threads. (With
- * idle cores there is no slow start: every other restart test shows it, within waitUntil's 20 s.)
+ * over, and the restart then completes with the replacement accepting on all its threads. A
+ * replacement that takes the place of a child already gone (a full pool) has no slow start. (With
+ * idle cores there is none either: every other restart test shows it, within waitUntil's 20 s.)
  */
 class SlowStartTest {
   @RegisterExtension final ServerCleanup cleanup = new ServerCleanup();
@@ -30,64 +31,66 @@ class SlowStartTest {
 
   @Test
   void aReplacementUnderBusyCoresRampsUpWhileTheChildItReplacesServes() throws Exception {
-    PreforkServer server =
-        cleanup.start(
-            cleanup
-                .builder(TestJob.class)
-                .minChildren(1)
-                .maxChildren(2)
-                .threadsPerChild(4)
-                .minThreadsPerChild(4)
-                .slowStart(SLOW_START));
-    AtomicBoolean spin = new AtomicBoolean(true);
-    List<Thread> spinners = new ArrayList<>();
+    PreforkServer server = cleanup.start(pool(1, 2).slowStart(SLOW_START));
     try (ControlHandle control = server.control()) {
       waitUntil(() -> control.status().count(SlotState.IDLE) == 4, "the first child accepts");
-      // Every core busy, as under a CPU-bound load: the master measures it over 500 ms.
-      for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) {
-        Thread t = new Thread(() -> burn(spin), "spinner-" + i);
-        t.setDaemon(true);
-        t.start();
-        spinners.add(t);
-      }
-      CpuBusy cores = new CpuBusy(CpuTimes::machine, System::nanoTime);
-      cores.fraction();
-      Thread.sleep(1_500);
-      double busy = cores.fraction();
-      // Where the JVM sees fewer cores than /proc/stat counts (a CPU quota), they cannot be filled.
-      Assumptions.assumeTrue(
-          busy >= CpuBusy.SATURATED, "the spinners made the cores only " + busy + " busy");
-      control.restart();
-      waitUntil(() -> accepting(control.status(), 2) > 0, "the replacement accepts");
-      long readyAt = System.nanoTime();
-      ServerStatus ramping = control.status();
-      long first = accepting(ramping, 2);
-      assertTrue(first >= 1 && first < 4, "one thread first, not all: " + ramping.workers());
-      assertEquals(4 - first, count(ramping, 2, SlotState.PARKED), "the others parked");
-      assertEquals(4, accepting(ramping, 1), "the old child still serves: " + ramping.workers());
-      assertEquals("pong", Client.ask(server.port(), "ping"), "served during the slow start");
-      waitUntil(() -> count(control.status(), 1, null) == 0, "the old child is gone");
-      long oldGoneAfter = System.nanoTime() - readyAt;
-      assertTrue(
-          oldGoneAfter >= SLOW_START.toNanos() * 8 / 10,
-          "the old child left "
-              + TimeUnit.NANOSECONDS.toMillis(oldGoneAfter)
-              + " ms after its replacement accepted, before the slow start of "
-              + SLOW_START.toMillis()
-              + " ms was over");
-      waitUntil(
-          () -> control.status().masterState() == MasterState.RUNNING, "the restart completes");
-      assertEquals(4, accepting(control.status(), 2), "every thread accepts after the ramp");
-      assertEquals(2, Long.parseLong(Client.ask(server.port(), "gen")));
-    } finally {
-      spin.set(false);
-      for (Thread t : spinners) {
-        t.join(5_000);
+      try (BusyCores busy = BusyCores.start()) {
+        control.restart();
+        waitUntil(() -> accepting(control.status(), 2) > 0, "the replacement accepts");
+        long readyAt = System.nanoTime();
+        ServerStatus ramping = control.status();
+        long first = accepting(ramping, 2);
+        assertTrue(first >= 1 && first < 4, "one thread first, not all: " + ramping.workers());
+        assertEquals(4 - first, count(ramping, 2, SlotState.PARKED), "the others parked");
+        assertEquals(4, accepting(ramping, 1), "the old child still serves: " + ramping.workers());
+        assertEquals("pong", Client.ask(server.port(), "ping"), "served during the slow start");
+        waitUntil(() -> count(control.status(), 1, null) == 0, "the old child is gone");
+        long oldGoneAfter = System.nanoTime() - readyAt;
+        assertTrue(
+            oldGoneAfter >= SLOW_START.toNanos() * 8 / 10,
+            "the old child left "
+                + TimeUnit.NANOSECONDS.toMillis(oldGoneAfter)
+                + " ms after its replacement accepted, before the slow start of "
+                + SLOW_START.toMillis()
+                + " ms was over");
+        waitUntil(
+            () -> control.status().masterState() == MasterState.RUNNING, "the restart completes");
+        waitUntil(() -> accepting(control.status(), 2) == 4, "every thread accepts after the ramp");
+        assertEquals(2, Long.parseLong(Client.ask(server.port(), "gen")));
       }
     }
   }
 
-  /** Workers of a generation in a state (null: in any state). */
+  @Test
+  void aReplacementInPlaceOfAChildAlreadyGoneTakesItsFullShareAtOnce() throws Exception {
+    // A full pool: an old child leaves before its replacement can start, so nobody serves for it.
+    PreforkServer server = cleanup.start(pool(2, 2).slowStart(Duration.ofMinutes(10)));
+    try (ControlHandle control = server.control()) {
+      waitUntil(() -> control.status().count(SlotState.IDLE) == 8, "both children accept");
+      try (BusyCores busy = BusyCores.start()) {
+        control.restart();
+        // A slow start of 10 minutes would keep three of the first replacement's four threads
+        // parked, and the other old child serving, past 20 s.
+        waitUntil(
+            () -> accepting(control.status(), 2) == 8,
+            "both replacements accept on every thread at once");
+        waitUntil(
+            () -> control.status().masterState() == MasterState.RUNNING, "the restart completes");
+      }
+    }
+  }
+
+  /** Children of 4 threads that all accept. */
+  private PreforkServer.Builder pool(int minChildren, int maxChildren) {
+    return cleanup
+        .builder(TestJob.class)
+        .minChildren(minChildren)
+        .maxChildren(maxChildren)
+        .threadsPerChild(4)
+        .minThreadsPerChild(4);
+  }
+
+  /** Workers of a generation in a state (null: in any state but unused). */
   private static long count(ServerStatus status, long generation, SlotState state) {
     return status.workers().stream()
         .filter(w -> w.pid() > 0 && w.state() != SlotState.UNUSED && w.generation() == generation)
@@ -100,13 +103,48 @@ class SlowStartTest {
     return count(status, generation, SlotState.IDLE) + count(status, generation, SlotState.BUSY);
   }
 
-  private static void burn(AtomicBoolean spin) {
-    long x = 0;
-    while (spin.get()) {
-      x += System.nanoTime() % 7;
+  /** A thread spinning on every core, as under a CPU-bound load, until closed. */
+  private static final class BusyCores implements AutoCloseable {
+    private final AtomicBoolean spin = new AtomicBoolean(true);
+    private final List<Thread> spinners = new ArrayList<>();
+
+    static BusyCores start() throws InterruptedException {
+      BusyCores busy = new BusyCores();
+      for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) {
+        Thread t = new Thread(busy::burn, "spinner-" + i);
+        t.setDaemon(true);
+        t.start();
+        busy.spinners.add(t);
+      }
+      // The master measures the cores over 500 ms: three intervals.
+      CpuBusy cores = new CpuBusy(CpuTimes::machine, System::nanoTime);
+      cores.fraction();
+      Thread.sleep(1_500);
+      double fraction = cores.fraction();
+      if (fraction < CpuBusy.SATURATED) {
+        busy.close();
+        // Where the JVM sees fewer cores than /proc/stat counts (a CPU quota), they cannot fill.
+        Assumptions.abort("the spinners made the cores only " + fraction + " busy");
+      }
+      return busy;
     }
-    if (x == 42) {
-      System.out.print(""); // keeps the loop from being optimised away
+
+    private void burn() {
+      long x = 0;
+      while (spin.get()) {
+        x += System.nanoTime() % 7;
+      }
+      if (x == 42) {
+        System.out.print(""); // keeps the loop from being optimised away
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      spin.set(false);
+      for (Thread t : spinners) {
+        t.join(5_000);
+      }
     }
   }
 }

@@ -125,7 +125,7 @@ final class ServeCommand implements Callable<Integer> {
       description =
           "A replacement (ctl restart, --max-calls) spawned while the cores are busy takes"
               + " connections gradually over this time, one at a time first, and the child it"
-              + " replaces serves until then; one replacement warms at a time (one for every four"
+              + " replaces serves until then; one replacement warms at a time (two from 8"
               + " children): a restart under load dips less and takes longer. 0: none (default: "
               + PreforkServer.DEFAULT_SLOW_START_SECONDS
               + ").")

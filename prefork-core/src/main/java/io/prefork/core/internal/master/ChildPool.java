@@ -208,6 +208,24 @@ public final class ChildPool {
   }
 
   /** {@return children not leaving and not yet accepting} */
+  /** {@return replacements that accept but whose slow start is not over} */
+  int slowStartingCount() {
+    int n = 0;
+    for (ChildProcess c : byPid.values()) {
+      if (c.ready && c.replacement && !c.replacementCounted && !c.leaving()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Replacements in flight replace nobody any more: they become ordinary children. */
+  void forgetReplacements() {
+    for (ChildProcess c : byPid.values()) {
+      c.replacementCounted = true;
+    }
+  }
+
   int startingCount() {
     int n = 0;
     for (ChildProcess c : byPid.values()) {

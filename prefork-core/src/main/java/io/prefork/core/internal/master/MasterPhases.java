@@ -182,6 +182,7 @@ final class MasterPhases {
     for (ChildProcess c : m.pool.all()) {
       c.replaceFor = ExitRequest.NONE;
     }
+    m.pool.forgetReplacements(); // those starting or in their slow start stay, as children
     m.replacements.clear();
     m.events.restarting(false);
     log.error("restart aborted: {}; the running children keep serving", why);

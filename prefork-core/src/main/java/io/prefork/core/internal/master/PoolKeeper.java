@@ -42,6 +42,13 @@ final class PoolKeeper {
       java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
   private final CpuBusy cpu;
+
+  /**
+   * Marked children retired before a replacement could start (the pool was full): the next
+   * replacements take their place with no warm child serving for them, so without a slow start.
+   */
+  private int retiredAhead;
+
   private long callsLastTick = -1;
   private long heldLoggedAtNanos;
 
@@ -261,7 +268,12 @@ final class PoolKeeper {
       }
     }
     if (marked.isEmpty()) {
-      m.replacements.settle();
+      if (m.replacements.starting() > 0) {
+        // A marked child left by itself (a crash): its replacement is one more child now.
+        m.pool.forgetReplacements();
+      }
+      m.replacements.clear();
+      retiredAhead = 0;
       return;
     }
     // Idle ones first: they leave at once; busy ones finish their connection first.
@@ -275,10 +287,17 @@ final class PoolKeeper {
     }
     boolean coresBusy = cpu.fraction() >= CpuBusy.SATURATED;
     long slowStart = coresBusy ? m.config.slowStart().toNanos() : 0;
+    int children = m.pool.liveCount() - m.replacements.starting();
     int wanted =
-        m.replacements.toSpawn(
-            marked.size(), Replacements.parallelism(coresBusy, m.pool.liveCount()));
-    while (wanted > 0 && !m.backoff.backingOff() && spawn(true, slowStart)) {
+        m.replacements.toSpawn(marked.size(), Replacements.parallelism(coresBusy, children));
+    while (wanted > 0 && !m.backoff.backingOff()) {
+      boolean inPlaceOfARetired = retiredAhead > 0;
+      if (!spawn(true, inPlaceOfARetired ? 0 : slowStart)) {
+        break;
+      }
+      if (inPlaceOfARetired) {
+        retiredAhead--;
+      }
       m.replacements.spawned();
       wanted--;
     }
@@ -289,6 +308,7 @@ final class PoolKeeper {
       ChildProcess old = marked.get(0);
       log.debug("the pool is full: retiring {} before its replacement starts", old);
       m.pool.askToExit(old, old.replaceFor);
+      retiredAhead++;
     }
   }
 
@@ -301,7 +321,11 @@ final class PoolKeeper {
         policy.decide(
             new PoolPolicy.Sample(
                 m.pool.liveCount(),
-                m.pool.startingCount(),
+                // A replacement in its slow start is capacity on its way, as a starting child is:
+                // its parked threads are no surplus to retire a child for. (Its threads count
+                // twice in the policy's "available" meanwhile; a shortage under busy cores, the
+                // only time there is a slow start, does not grow the pool anyway.)
+                m.pool.startingCount() + m.pool.slowStartingCount(),
                 m.pool.idleWorkers(),
                 m.publisher.readQueue(),
                 phases.floor(),

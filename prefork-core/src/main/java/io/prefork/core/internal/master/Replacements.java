@@ -31,10 +31,11 @@ public final class Replacements {
 
   /**
    * Replacements starting at once: {@link #PARALLELISM}, but while the cores are busy one for every
-   * four children in the pool (at least one, at most {@link #PARALLELISM}).
+   * four children in the pool, so one below 8 children (at least one, at most {@link
+   * #PARALLELISM}).
    *
    * @param coresBusy whether the machine's cores are busy (the replacements have a slow start)
-   * @param children children in the pool
+   * @param children children in the pool, not counting replacements on their way
    */
   public static int parallelism(boolean coresBusy, int children) {
     return coresBusy ? Math.max(1, Math.min(PARALLELISM, children / 4)) : PARALLELISM;
@@ -79,12 +80,7 @@ public final class Replacements {
     return starting;
   }
 
-  /** Nothing is marked any more: surplus capacity is the pool policy's business. */
-  public void settle() {
-    ready = 0;
-  }
-
-  /** A restart was aborted: forget every replacement in flight. */
+  /** A restart was aborted, or nothing is marked any more: forget every replacement in flight. */
   public void clear() {
     starting = 0;
     ready = 0;
