@@ -9,7 +9,9 @@
 # Workloads (wrk, run.sh):   hello     HelloHttpJob, one request per connection, c=50 and c=200
 #                            hello-ka  HelloKeepAliveJob, HTTP/1.1 keep-alive, c=50 and c=200
 #                            wait      WaitJob (10 ms, then hello), one request per connection, c=200
-#                            cpu       CpuJob (~0.2 ms of Java work), one request per connection, c=50
+#                            cpu       CpuJob (~0.2 ms of Java work), one request per connection, c=50;
+#                                      each peer warms up 10 s first (quick: 4 s), the others 2 s
+#                                      (quick: 1 s): the JIT's steady state, reached later by two JVMs
 # (TimelineLoad, timeline.sh): burst   idle server, then 200 connections of the wait job at once
 #                            restart   the cpu job at c=50, `ctl restart` after 20 s of warm-up and 5 s more
 #
@@ -59,9 +61,9 @@ for w in $WORKLOADS; do
     *) echo "suite.sh: unknown workload $w" >&2; exit 2 ;; esac
 done
 if [ "$QUICK" = 1 ]; then
-  ROUNDS=${ROUNDS:-1}; DUR=3s; WARM=1s; BURST=(--duration 12 --idle 2 --tail 4); RESTART=(--duration 15 --prelude 3)
+  ROUNDS=${ROUNDS:-1}; DUR=3s; WARM=1s; CPU_WARM=4s; BURST=(--duration 12 --idle 2 --tail 4); RESTART=(--duration 15 --prelude 3)
 else
-  ROUNDS=${ROUNDS:-3}; DUR=4s; WARM=2s; BURST=(--duration 20 --idle 2 --tail 6); RESTART=(--duration 20 --prelude 20)
+  ROUNDS=${ROUNDS:-3}; DUR=4s; WARM=2s; CPU_WARM=10s; BURST=(--duration 20 --idle 2 --tail 6); RESTART=(--duration 20 --prelude 20)
 fi
 command -v wrk >/dev/null || { echo "suite.sh: wrk is not installed; get it with: apt-get install wrk" >&2; exit 1; }
 
@@ -126,8 +128,10 @@ for w in $WORKLOADS; do
   esac
   case "$w" in
     hello|hello-ka|wait|cpu)
+      warm=$WARM
+      [ "$w" = cpu ] && warm=$CPU_WARM
       step "$ROOT/benchmarks/load/run.sh" --workload "$w" --conns "$conns" --rounds "$ROUNDS" \
-        --duration "$DUR" --warmup "$WARM" --out "$OUT" --append "${PASS[@]}" ||
+        --duration "$DUR" --warmup "$warm" --out "$OUT" --append "${PASS[@]}" ||
         failed="$failed $w" ;;
     burst)
       step "$ROOT/benchmarks/load/timeline.sh" --workload burst --rounds "$ROUNDS" "${BURST[@]}" \
