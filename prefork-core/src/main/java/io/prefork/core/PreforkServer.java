@@ -764,14 +764,15 @@ public final class PreforkServer implements AutoCloseable {
     }
 
     /**
-     * The slow start of a replacement (a restart, a recycling) spawned while the machine's cores
-     * are busy: it accepts on one thread, then on more in proportion to the time, up to
+     * The slow start of a replacement (a restart, a recycling) spawned while the pool serves (a
+     * connection accepted or in hand within the last second) and the machine's cores are at least
+     * 90 % busy: it accepts on one thread, then on more in proportion to the time, up to
      * minThreadsPerChild at the end, and the child it replaces serves until then. A cold JVM runs
      * the job slowly until its JIT has compiled it: this way the warm children take most
      * connections meanwhile, and with busy cores one replacement warms at a time (two from 8
      * children), so a restart under load costs a shallow dip rather than a deep one, and takes
-     * longer. With idle cores, replacements take their full share at once, and so does one that
-     * takes the place of a child already gone (at maxChildren). Default {@value
+     * longer. With idle cores or no clients, replacements take their full share at once, and so
+     * does one that takes the place of a child already gone (at maxChildren). Default {@value
      * #DEFAULT_SLOW_START_SECONDS} s; zero: none.
      *
      * @param slowStart zero, or 1 ms to 10 minutes

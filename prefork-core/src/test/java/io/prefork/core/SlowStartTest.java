@@ -8,6 +8,7 @@ import io.prefork.core.internal.os.CpuBusy;
 import io.prefork.core.internal.os.CpuTimes;
 import io.prefork.shm.MasterState;
 import io.prefork.shm.SlotState;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * thread first and on more as its slow start runs, the old child serves until the slow start is
  * over, and the restart then completes with the replacement accepting on all its threads. A
  * replacement that takes the place of a child already gone (a full pool) has no slow start. (With
- * idle cores there is none either: every other restart test shows it, within waitUntil's 20 s.)
+ * idle cores, or a pool that serves nobody, there is none either: every other restart test shows
+ * it, within waitUntil's 20 s.)
  */
 class SlowStartTest {
   @RegisterExtension final ServerCleanup cleanup = new ServerCleanup();
@@ -34,7 +36,7 @@ class SlowStartTest {
     PreforkServer server = cleanup.start(pool(1, 2).slowStart(SLOW_START));
     try (ControlHandle control = server.control()) {
       waitUntil(() -> control.status().count(SlotState.IDLE) == 4, "the first child accepts");
-      try (BusyCores busy = BusyCores.start()) {
+      try (CpuBoundLoad load = CpuBoundLoad.start(server.port())) {
         control.restart();
         waitUntil(() -> accepting(control.status(), 2) > 0, "the replacement accepts");
         long readyAt = System.nanoTime();
@@ -67,7 +69,7 @@ class SlowStartTest {
     PreforkServer server = cleanup.start(pool(2, 2).slowStart(Duration.ofMinutes(10)));
     try (ControlHandle control = server.control()) {
       waitUntil(() -> control.status().count(SlotState.IDLE) == 8, "both children accept");
-      try (BusyCores busy = BusyCores.start()) {
+      try (CpuBoundLoad load = CpuBoundLoad.start(server.port())) {
         control.restart();
         // A slow start of 10 minutes would keep three of the first replacement's four threads
         // parked, and the other old child serving, past 20 s.
@@ -76,6 +78,23 @@ class SlowStartTest {
             "both replacements accept on every thread at once");
         waitUntil(
             () -> control.status().masterState() == MasterState.RUNNING, "the restart completes");
+      }
+    }
+  }
+
+  @Test
+  void withBusyCoresButNoClientsAReplacementTakesItsFullShareAtOnce() throws Exception {
+    // The cores may be busy with something else, or with the children's own start: nobody to spare.
+    PreforkServer server = cleanup.start(pool(1, 2).slowStart(Duration.ofMinutes(10)));
+    try (ControlHandle control = server.control()) {
+      waitUntil(() -> control.status().count(SlotState.IDLE) == 4, "the first child accepts");
+      try (CpuBoundLoad load = CpuBoundLoad.start(server.port(), false)) {
+        control.restart();
+        waitUntil(
+            () ->
+                control.status().masterState() == MasterState.RUNNING
+                    && accepting(control.status(), 2) == 4,
+            "the restart completes without a slow start");
       }
     }
   }
@@ -103,18 +122,32 @@ class SlowStartTest {
     return count(status, generation, SlotState.IDLE) + count(status, generation, SlotState.BUSY);
   }
 
-  /** A thread spinning on every core, as under a CPU-bound load, until closed. */
-  private static final class BusyCores implements AutoCloseable {
+  /**
+   * A CPU-bound load until closed: a thread spinning on every core, and a client asking the server
+   * every 50 ms (a pool that serves nobody has no clients for a slow start to spare).
+   */
+  private static final class CpuBoundLoad implements AutoCloseable {
     private final AtomicBoolean spin = new AtomicBoolean(true);
     private final List<Thread> spinners = new ArrayList<>();
 
-    static BusyCores start() throws InterruptedException {
-      BusyCores busy = new BusyCores();
+    static CpuBoundLoad start(int port) throws InterruptedException {
+      return start(port, true);
+    }
+
+    /** Busy cores; with {@code clients} false, nobody asks the server anything. */
+    static CpuBoundLoad start(int port, boolean clients) throws InterruptedException {
+      CpuBoundLoad busy = new CpuBoundLoad();
       for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) {
         Thread t = new Thread(busy::burn, "spinner-" + i);
         t.setDaemon(true);
         t.start();
         busy.spinners.add(t);
+      }
+      if (clients) {
+        Thread client = new Thread(() -> busy.ask(port), "client");
+        client.setDaemon(true);
+        client.start();
+        busy.spinners.add(client);
       }
       // The master measures the cores over 500 ms: three intervals.
       CpuBusy cores = new CpuBusy(CpuTimes::machine, System::nanoTime);
@@ -127,6 +160,19 @@ class SlowStartTest {
         Assumptions.abort("the spinners made the cores only " + fraction + " busy");
       }
       return busy;
+    }
+
+    private void ask(int port) {
+      while (spin.get()) {
+        try {
+          Client.ask(port, "ping");
+          Thread.sleep(50);
+        } catch (IOException e) {
+          // a connection lost to a child leaving: the next one goes to another
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
     }
 
     private void burn() {

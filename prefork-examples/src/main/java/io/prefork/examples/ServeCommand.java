@@ -123,7 +123,8 @@ final class ServeCommand implements Callable<Integer> {
       names = "--slow-start",
       paramLabel = "SECONDS",
       description =
-          "A replacement (ctl restart, --max-calls) spawned while the cores are busy takes"
+          "A replacement (ctl restart, --max-calls) spawned while the pool serves and the cores are"
+              + " busy takes"
               + " connections gradually over this time, one at a time first, and the child it"
               + " replaces serves until then; one replacement warms at a time (two from 8"
               + " children): a restart under load dips less and takes longer. 0: none (default: "

@@ -50,6 +50,16 @@ final class PoolKeeper {
   private int retiredAhead;
 
   private long callsLastTick = -1;
+
+  /** Whether the children accepted a connection since the last tick. */
+  private boolean accepting;
+
+  /** When the children last accepted a connection or had one in hand (0: never). */
+  private long servingAtNanos;
+
+  /** A pool that accepted nothing for this long has no clients for a slow start to spare. */
+  static final long SERVING_WITHIN_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+
   private long heldLoggedAtNanos;
 
   PoolKeeper(MasterContext m, MasterPhases phases, Watchdog watchdog) {
@@ -78,12 +88,27 @@ final class PoolKeeper {
 
   /** One tick of a running (not stopping) master. */
   void tick() {
+    long calls = m.pool.allCalls();
+    if (callsLastTick >= 0 && calls != callsLastTick || anyBusy()) {
+      servingAtNanos = m.clock.nanoTime(); // serving: new connections, or long ones in hand
+    }
+    accepting = calls != callsLastTick;
+    callsLastTick = calls;
     watchReadiness();
     watchdog();
     enforceExitDeadlines();
     markRecycling();
     replace();
     keepSpares();
+  }
+
+  private boolean anyBusy() {
+    for (ChildProcess c : m.pool.all()) {
+      if (m.pool.count(c, SlotState.BUSY) > 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Marks children ready once all their workers accept; replacements become capacity. */
@@ -285,7 +310,11 @@ final class PoolKeeper {
       m.pool.askToExit(old, old.replaceFor);
       retiring++;
     }
-    boolean coresBusy = cpu.fraction() >= CpuBusy.SATURATED;
+    // A slow start spares clients the cold JVM while the cores have no time for its warm-up: the
+    // cores busy (not only with the children's own start), and the pool serving.
+    boolean serving =
+        servingAtNanos != 0 && m.clock.nanoTime() - servingAtNanos < SERVING_WITHIN_NANOS;
+    boolean coresBusy = cpu.fraction() >= CpuBusy.SATURATED && serving;
     long slowStart = coresBusy ? m.config.slowStart().toNanos() : 0;
     int children = m.pool.liveCount() - m.replacements.starting();
     int wanted =
@@ -314,9 +343,6 @@ final class PoolKeeper {
 
   /** Applies the pool policy: grows with demand, gives capacity back once it stayed unneeded. */
   private void keepSpares() {
-    long calls = m.pool.allCalls();
-    boolean accepting = calls != callsLastTick;
-    callsLastTick = calls;
     PoolPolicy.Decision d =
         policy.decide(
             new PoolPolicy.Sample(

@@ -6,10 +6,10 @@ package io.prefork.core.internal.master;
  * spawned (at most {@link #PARALLELISM} starting at once: child JVMs compete for the same cores),
  * and each replacement that accepts lets one marked child retire: capacity never drops.
  *
- * <p>While the machine's cores are busy, a replacement has a slow start (it takes connections
- * gradually, and counts as ready only at its end) and fewer start at once ({@link #parallelism}):
- * each cold JVM spends seconds of CPU compiling the job, and the cores have no time to spare, so
- * warming them one after the other turns one deep dip into a shallow one.
+ * <p>While the pool serves and the machine's cores are busy, a replacement has a slow start (it
+ * takes connections gradually, and counts as ready only at its end) and fewer start at once ({@link
+ * #parallelism}): each cold JVM spends seconds of CPU compiling the job, and the cores have no time
+ * to spare, so warming them one after the other turns one deep dip into a shallow one.
  */
 public final class Replacements {
   /** Replacements starting at once. */
