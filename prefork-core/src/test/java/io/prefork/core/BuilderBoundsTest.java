@@ -35,6 +35,19 @@ class BuilderBoundsTest {
   }
 
   @Test
+  void aSlowStartIsZeroOrAtMostTenMinutes() {
+    accepted(b -> b.slowStart(Duration.ZERO));
+    accepted(b -> b.slowStart(Duration.ofMinutes(10)));
+    assertEquals(
+        "slowStart (PT11M) must be at most PT10M: a restart under load waits for each"
+            + " replacement's slow start",
+        refused(b -> b.slowStart(Duration.ofMinutes(11))));
+    assertEquals(
+        "slowStart (PT-1S) must be positive, or zero for none",
+        refused(b -> b.slowStart(Duration.ofSeconds(-1))));
+  }
+
+  @Test
   void timeoutsAreAtLeastAMillisecondAndAtMostADay() {
     assertEquals(
         "readTimeout (PT2562047788015H12M55.807S) must be at most 24 hours: a longer one is a"

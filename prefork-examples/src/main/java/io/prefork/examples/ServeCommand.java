@@ -351,7 +351,7 @@ final class ServeCommand implements Callable<Integer> {
         builder.warmUp(warmUp, PreforkServer.DEFAULT_WARM_UP_TIMEOUT);
       }
       if (slowStart != null) {
-        builder.slowStart(slowStart == 0 ? Duration.ZERO : seconds("--slow-start", slowStart));
+        builder.slowStart(secondsOrNone("--slow-start", slowStart));
       }
       if (childIdleTimeout != null) {
         builder.childIdleTimeout(seconds("--child-idle-timeout", childIdleTimeout));
@@ -365,10 +365,10 @@ final class ServeCommand implements Callable<Integer> {
       builder
           .readTimeout(seconds("--read-timeout", readTimeout))
           .writeTimeout(seconds("--write-timeout", writeTimeout))
-          .jobTimeout(jobTimeout == 0 ? Duration.ZERO : seconds("--job-timeout", jobTimeout))
+          .jobTimeout(secondsOrNone("--job-timeout", jobTimeout))
           .maxCallsPerChild(maxCalls)
           .gracefulTimeout(seconds("--graceful-timeout", gracefulTimeout))
-          .drainDelay(drainDelay == 0 ? Duration.ZERO : seconds("--drain-delay", drainDelay))
+          .drainDelay(secondsOrNone("--drain-delay", drainDelay))
           .startTimeout(seconds("--start-timeout", startTimeout))
           .backlog(backlog)
           .daemon(daemon)
@@ -447,6 +447,18 @@ final class ServeCommand implements Callable<Integer> {
           option + " (" + value + ") must be a positive number of seconds");
     }
     return Duration.ofMillis(Math.round(value * 1000));
+  }
+
+  /** An option where 0 means none: 0, or a positive number of seconds. */
+  private static Duration secondsOrNone(String option, double value) {
+    if (value == 0) {
+      return Duration.ZERO;
+    }
+    if (!(value > 0) || value > 1e9) {
+      throw new IllegalArgumentException(
+          option + " (" + value + ") must be 0 (none) or a positive number of seconds");
+    }
+    return seconds(option, value);
   }
 
   static String jobClassName(String job) {

@@ -143,6 +143,21 @@ class ServeIT {
   }
 
   @Test
+  void aNegativeSlowStartIsOneLineInTheCliWords() throws Exception {
+    int key = cleanup.newKey();
+    try (Cli cli = new Cli()) {
+      Cli.Result r =
+          cli.run("serve", "--port", "0", "--shm-key", ShmKeys.toHex(key), "--slow-start", "-1");
+      assertEquals(1, r.exitCode(), r.toString());
+      assertEquals(1, r.err().lines().count(), r.toString());
+      assertTrue(
+          r.err().contains("--slow-start (-1.0) must be 0 (none) or a positive number of seconds"),
+          r.toString());
+      assertTrue(ShmSegment.stat(key).isEmpty(), "no segment left");
+    }
+  }
+
+  @Test
   void aBadShmKeyIsAOneLineUsageError() throws Exception {
     try (Cli cli = new Cli()) {
       for (List<String> args :
