@@ -195,7 +195,7 @@ public final class SocketFdStreams {
         try {
           return in.read(b, off, Math.min(len, MOST_PER_CALL));
         } catch (IOException e) {
-          throw socketException(e);
+          throw failure(e);
         } finally {
           leave();
         }
@@ -209,7 +209,7 @@ public final class SocketFdStreams {
         try {
           return in.available();
         } catch (IOException e) {
-          throw socketException(e);
+          throw failure(e);
         } finally {
           leave();
         }
@@ -244,7 +244,7 @@ public final class SocketFdStreams {
             len -= n;
           }
         } catch (IOException e) {
-          throw socketException(e);
+          throw failure(e);
         } finally {
           leave();
         }
@@ -282,15 +282,38 @@ public final class SocketFdStreams {
   }
 
   /**
-   * As the JDK's socket streams throw: a {@link SocketException}, whose message is the system's.
+   * As the JDK's socket streams throw: a {@link SocketException}, whose message is the system's; a
+   * {@link ClientGone.Failure} if the connection is closed by now (the client reset it). Called
+   * inside the failed call, so the descriptor is still this connection's.
    */
-  private static SocketException socketException(IOException e) {
-    if (e instanceof SocketException) {
+  private SocketException failure(IOException e) {
+    SocketException wrapped =
+        tcpState() == TCP_CLOSE
+            ? new ClientGone.Failure(e.getMessage())
+            : e instanceof SocketException ? null : new SocketException(e.getMessage());
+    if (wrapped == null) {
       return (SocketException) e;
     }
-    SocketException wrapped = new SocketException(e.getMessage());
     wrapped.initCause(e);
     return wrapped;
+  }
+
+  /** Linux's {@code TCP_CLOSE}, the state of a connection the peer reset. */
+  static final int TCP_CLOSE = 7;
+
+  /** {@code tcpi_state} ({@code TCP_INFO}'s first byte), or -1 if unknown. */
+  int tcpState() {
+    if (fdVal < 0) {
+      return -1;
+    }
+    try {
+      byte[] state = new byte[1]; // the kernel copies as much of tcp_info as asked for
+      return Libc.getsockopt(fdVal, Libc.IPPROTO_TCP, Libc.TCP_INFO, state, "TCP_INFO") == 1
+          ? state[0] & 0xff
+          : -1;
+    } catch (OsException e) {
+      return -1;
+    }
   }
 
   /** {@return how many reads and writes on the descriptor are in progress} */

@@ -137,7 +137,12 @@ public final class Worker implements Runnable {
 
   private void serve(SocketChannel channel) {
     Throwable failed = serveOne(channel);
-    if (failed != null) {
+    if (failed == null) {
+      return;
+    }
+    if (ClientGone.causedBy(failed)) {
+      Log.get().debug("the client went away; closed the connection: {}", failed.toString());
+    } else {
       Log.get()
           .warn(
               "{} failed on a connection; closed it: {}",

@@ -154,6 +154,49 @@ class SocketFdStreamsTest {
     client.close(); // sends RST
     IOException e = assertThrows(IOException.class, () -> connection.input().read(new byte[8]));
     assertInstanceOf(SocketException.class, e);
+    // Told by the kernel's state, not by the message (which follows the locale).
+    assertInstanceOf(ClientGone.Failure.class, e);
+    assertTrue(ClientGone.causedBy(e), "the client went away: " + e);
+  }
+
+  @Test
+  void aWriteToAClientThatResetIsTheClientGoneToo() throws Exception {
+    client.setSoLinger(true, 0);
+    client.close(); // sends RST
+    awaitReset();
+    IOException e = assertThrows(IOException.class, () -> connection.output().write(new byte[8]));
+    assertTrue(ClientGone.causedBy(e), "the client went away: " + e);
+  }
+
+  @Test
+  void onTheChannelsOwnStreamsAResetIsTheClientGoneToo() throws Exception {
+    connection.channel(); // the JDK's streams from now on: its message, "Connection reset"
+    client.setSoLinger(true, 0);
+    client.close();
+    IOException e = assertThrows(IOException.class, () -> connection.input().read(new byte[8]));
+    assertTrue(ClientGone.causedBy(e), "the client went away: " + e);
+  }
+
+  @Test
+  void aTimeoutOrAFailureOfTheJobIsNotTheClientGone() throws Exception {
+    AcceptedConnection timed = new AcceptedConnection(accepted, 100, () -> false);
+    CompletableFuture<Integer> reader = readInAnotherThread(timed.input());
+    awaitCallInProgress(timed);
+    timed.expireIfOverdue(System.nanoTime() + 1_000_000_000L);
+    ExecutionException expired =
+        assertThrows(ExecutionException.class, () -> reader.get(10, TimeUnit.SECONDS));
+    assertFalse(ClientGone.causedBy(expired), expired.toString());
+    assertFalse(ClientGone.causedBy(new IllegalStateException("the job's own bug")));
+    assertFalse(ClientGone.causedBy(new SocketException("Socket closed")));
+  }
+
+  /** Until the RST has arrived: the server's end of the connection is closed. */
+  private void awaitReset() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (connection.fdStreams().tcpState() != SocketFdStreams.TCP_CLOSE) {
+      assertTrue(System.nanoTime() < deadline, "no reset within 10 s");
+      Thread.sleep(10);
+    }
   }
 
   @Test
