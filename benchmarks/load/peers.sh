@@ -21,6 +21,12 @@ KEY_BASE=${LOAD_KEY_BASE:-0x7e5f0000}
 PREFORK_KEY=$(printf '0x%08x' $((KEY_BASE + 1)))
 C_KEY=$(printf '0x%08x' $((KEY_BASE + 2)))
 PEER_JVM=(-XX:+UseSerialGC -Xmx256m)
+# Every server runs in a session of its own, as a daemon does, and so in its own CFS autogroup
+# (kernel.sched_autogroup_enabled=1 here): the CPU is shared between the server and wrk as groups.
+# The C original always had one (setsid, for killing its process group); the other peers shared
+# the script's group with wrk until 2026-12-07. OWN_SESSION= (empty) gives the old arrangement.
+OWN_SESSION=${OWN_SESSION-setsid}
+C_SESSION=setsid
 # The measuring JVM attaches prefork's table (TimelineLoad --shm-key): the flags the tests use.
 TOOL_JVM=(-XX:+UseSerialGC -Xmx512m --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
           --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED --add-exports=java.base/sun.nio.ch=ALL-UNNAMED)
@@ -123,25 +129,25 @@ start_peer() {
   case "$p" in
     prefork)
       # shellcheck disable=SC2086
-      "$JAVA" -jar "$EXAMPLES_JAR" serve --bind 127.0.0.1 --port "$port" --shm-key "$PREFORK_KEY" \
+      $OWN_SESSION "$JAVA" -jar "$EXAMPLES_JAR" serve --bind 127.0.0.1 --port "$port" --shm-key "$PREFORK_KEY" \
         --job "$job" $PREFORK_ARGS >"$log" 2>&1 &
       PID[prefork]=$! ;;
     c)
       build_c || { echo "peers.sh: building the C original failed; see $OUT/seed-c/make.log" >&2; return 1; }
       ipcrm -M "$C_KEY" 2>/dev/null || true
-      setsid "$OUT/seed-c/$(c_binary_of "$w")" -F -p "$port" -k "$C_KEY" -n 50 -x 200 >"$log" 2>&1 &
+      $C_SESSION "$OUT/seed-c/$(c_binary_of "$w")" -F -p "$port" -k "$C_KEY" -n 50 -x 200 >"$log" 2>&1 &
       PID[c]=$!
       disown "${PID[c]}" ;;                                   # no "Killed" notice at the end
     jdk|vthreads)
       local java=$JAVA extra=()
       if [ "$p" = vthreads ]; then java=$JAVA25; extra=(--virtual); fi
-      "$java" "${PEER_JVM[@]}" -cp "$BENCH_JAR" io.prefork.bench.load.ThreadPoolServer \
+      $OWN_SESSION "$java" "${PEER_JVM[@]}" -cp "$BENCH_JAR" io.prefork.bench.load.ThreadPoolServer \
         --port "$port" --threads "${JDK_THREADS:-16}" --job "$job" "${extra[@]}" >"$log" 2>&1 &
       PID[$p]=$! ;;
     netty)
       local ka=()
       [ "${KEEPALIVE:-0}" = 1 ] && ka=(--keepalive)
-      "$JAVA" "${PEER_JVM[@]}" -cp "$BENCH_JAR" io.prefork.bench.load.NettyServer \
+      $OWN_SESSION "$JAVA" "${PEER_JVM[@]}" -cp "$BENCH_JAR" io.prefork.bench.load.NettyServer \
         --port "$port" --threads 2 "${ka[@]}" >"$log" 2>&1 &
       PID[netty]=$! ;;
     nginx)
@@ -162,7 +168,7 @@ http {
   }
 }
 EOF
-      "$(command -v nginx || echo /usr/sbin/nginx)" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" \
+      $OWN_SESSION "$(command -v nginx || echo /usr/sbin/nginx)" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" \
         -g 'daemon off;' >"$log" 2>&1 &
       PID[nginx]=$! ;;
   esac
