@@ -12,6 +12,8 @@ import java.net.SocketTimeoutException;
  * for failures of the job itself.
  */
 final class ClientGone {
+  private static final int MAX_DEPTH = 16;
+
   private ClientGone() {}
 
   /**
@@ -36,7 +38,8 @@ final class ClientGone {
    * @return true if the client went away
    */
   static boolean causedBy(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
+    int depth = 0; // a chain of causes can loop (a caused by b caused by a): look so deep at most
+    for (Throwable t = failure; t != null && depth < MAX_DEPTH; t = t.getCause(), depth++) {
       if (t instanceof Failure) {
         return true;
       }
@@ -45,9 +48,6 @@ final class ClientGone {
         if (message.startsWith("Connection reset") || message.startsWith("Broken pipe")) {
           return true;
         }
-      }
-      if (t.getCause() == t) {
-        break;
       }
     }
     return false;

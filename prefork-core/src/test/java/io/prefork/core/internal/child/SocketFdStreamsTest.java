@@ -188,6 +188,10 @@ class SocketFdStreamsTest {
     assertFalse(ClientGone.causedBy(expired), expired.toString());
     assertFalse(ClientGone.causedBy(new IllegalStateException("the job's own bug")));
     assertFalse(ClientGone.causedBy(new SocketException("Socket closed")));
+    IOException a = new IOException("a");
+    IOException b = new IOException("b", a);
+    a.initCause(b); // a loop of causes ends the look, not the worker
+    assertFalse(ClientGone.causedBy(a));
   }
 
   /** Until the RST has arrived: the server's end of the connection is closed. */
