@@ -49,7 +49,7 @@ public final class ChildRuntime implements ChildContext {
   static final int STATES_SAMPLED = 16;
 
   private final ChildArguments args;
-  private final ServerSocketChannel server;
+  private final AcceptChannels acceptChannels;
   private final ChildTable table;
   private final List<Worker> workers = new CopyOnWriteArrayList<>();
 
@@ -85,7 +85,7 @@ public final class ChildRuntime implements ChildContext {
 
   private ChildRuntime(ChildArguments args, ServerSocketChannel server, ChildTable table) {
     this.args = args;
-    this.server = server;
+    this.acceptChannels = new AcceptChannels(server);
     this.table = table;
     for (int w = 0; w < args.workers(); w++) {
       slots.add(table.worker(w));
@@ -206,7 +206,7 @@ public final class ChildRuntime implements ChildContext {
           new Worker(
               this,
               made.size(),
-              server,
+              acceptChannels,
               slot,
               job,
               args.readTimeoutMillis(),
@@ -445,13 +445,9 @@ public final class ChildRuntime implements ChildContext {
     for (Worker w : workers) {
       w.cutIfIdle();
     }
-    try {
-      // Closes only this process's descriptor: the socket stays open in the master and siblings.
-      // A worker blocked in accept() wakes with AsynchronousCloseException.
-      server.close();
-    } catch (IOException e) {
-      // nothing left to do
-    }
+    // Closes only this process's descriptors: the socket stays open in the master and siblings.
+    // A worker blocked in accept() wakes with AsynchronousCloseException.
+    acceptChannels.closeAll();
   }
 
   boolean stopping() {

@@ -79,8 +79,8 @@ public final class SocketFdStreams {
 
   /**
    * The streams of {@code channel}, or null when its descriptor cannot be reached (a JDK without
-   * {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED}, which the children are given): the
-   * caller then uses the channel's own socket streams.
+   * {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED}, which the children are given): the caller
+   * then uses the channel's own socket streams.
    *
    * @param channel an accepted, blocking channel
    * @return the streams, or null

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 public final class Worker implements Runnable {
   private final ChildRuntime child;
   private final int index;
-  private final ServerSocketChannel server;
+  private final AcceptChannels accept; // null for a warm-up worker, which never accepts
   private final WorkerSlot slot;
   private final ChildJob job;
   private final long readTimeoutMillis;
@@ -35,14 +35,14 @@ public final class Worker implements Runnable {
   Worker(
       ChildRuntime child,
       int index,
-      ServerSocketChannel server,
+      AcceptChannels accept,
       WorkerSlot slot,
       ChildJob job,
       long readTimeoutMillis,
       long writeTimeoutMillis) {
     this.child = child;
     this.index = index;
-    this.server = server;
+    this.accept = accept;
     this.slot = slot;
     this.job = job;
     this.readTimeoutMillis = readTimeoutMillis;
@@ -84,6 +84,7 @@ public final class Worker implements Runnable {
   @Override
   public void run() {
     tid = ThreadStates.currentTid();
+    ServerSocketChannel server = accept.forWorker();
     try {
       while (!child.stopping()) {
         if (!child.mayAccept(index)) {

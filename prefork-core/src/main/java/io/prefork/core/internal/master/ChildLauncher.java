@@ -25,14 +25,15 @@ public final class ChildLauncher {
   private static final Logger log = LoggerFactory.getLogger("io.prefork.master");
 
   /**
-   * What chronicle-bytes needs to run without logging errors; the export of sun.nio.ch also gives
-   * the workers their sockets' descriptors ({@link SocketFdStreams}).
+   * What chronicle-bytes needs to run without logging errors; sun.nio.ch, opened, also gives the
+   * workers their sockets' descriptors ({@link SocketFdStreams}) and a listening channel each
+   * ({@code AcceptChannels}).
    */
   static final List<String> CHRONICLE_JVM_OPTIONS =
       List.of(
           "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
           "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
-          "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED");
+          "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
 
   private final ServerConfig config;
   private final int listenFd;

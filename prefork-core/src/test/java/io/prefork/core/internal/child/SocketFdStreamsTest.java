@@ -335,37 +335,8 @@ class SocketFdStreamsTest {
   private static final String READER = "fdt-reader";
   private static final String WRITER = "fdt-writer";
 
-  /**
-   * Waits until the thread of that name (the JVM gives each thread its name in the kernel, cut to
-   * 15 bytes) is blocked in one of these system calls, by {@code /proc/self/task/TID/syscall}.
-   */
   private static void awaitInSystemCall(String thread, String... syscalls) throws Exception {
-    java.util.Set<String> wanted = java.util.Set.of(syscalls);
-    long giveUp = System.nanoTime() + 10_000_000_000L;
-    while (true) {
-      try (var tasks =
-          java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/task"))) {
-        for (java.nio.file.Path task : tasks) {
-          try {
-            if (java.nio.file.Files.readString(task.resolve("comm")).trim().equals(thread)) {
-              String[] call =
-                  java.nio.file.Files.readString(task.resolve("syscall")).trim().split(" ");
-              String state =
-                  java.nio.file.Files.readString(task.resolve("stat"))
-                      .split("\\) ")[1]
-                      .substring(0, 1);
-              if (wanted.contains(call[0]) && state.equals("S")) {
-                return; // asleep inside the call: blocked in it
-              }
-            }
-          } catch (java.io.IOException gone) {
-            // that thread ended meanwhile
-          }
-        }
-      }
-      assertTrue(System.nanoTime() < giveUp, thread + " never blocked in system call " + wanted);
-      Thread.sleep(1);
-    }
+    BlockedThreads.await(thread, 1, syscalls);
   }
 
   /** Writes {@code total} bytes in 1 MiB pieces in a thread named {@link #WRITER}. */
