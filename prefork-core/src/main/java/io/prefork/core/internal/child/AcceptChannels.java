@@ -31,6 +31,9 @@ import java.util.List;
  * descriptor cannot be had, workers share the inherited channel, as they did before.
  */
 final class AcceptChannels {
+  /** {@code sun.nio.ch.ServerSocketChannelImpl}, or null. */
+  private static final Class<?> IMPL;
+
   /** {@code new ServerSocketChannelImpl(provider, family, fd, bound)}, or null. */
   private static final MethodHandle NEW_CHANNEL;
 
@@ -44,12 +47,14 @@ final class AcceptChannels {
   private static final MethodHandle FD_VAL;
 
   static {
+    Class<?> implClass = null;
     MethodHandle newChannel = null;
     MethodHandle family = null;
     MethodHandle newFd = null;
     MethodHandle fdVal = null;
     try {
       Class<?> impl = Class.forName("sun.nio.ch.ServerSocketChannelImpl");
+      implClass = impl;
       MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(impl, MethodHandles.lookup());
       newChannel =
           lookup
@@ -87,6 +92,7 @@ final class AcceptChannels {
     } catch (ReflectiveOperationException | RuntimeException e) {
       newChannel = null; // not opened to us, or changed in a later JDK: share the channel
     }
+    IMPL = newChannel == null ? null : implClass;
     NEW_CHANNEL = newChannel;
     FAMILY = family;
     NEW_FD = newFd;
@@ -109,7 +115,10 @@ final class AcceptChannels {
    * duplicate can be made or the channels were closed (then accepting on it fails at once)}
    */
   synchronized ServerSocketChannel forWorker() {
-    if (closed || NEW_CHANNEL == null || !(inherited.isOpen() && inherited.isBlocking())) {
+    if (closed
+        || NEW_CHANNEL == null
+        || !IMPL.isInstance(inherited) // another SelectorProvider's channel
+        || !(inherited.isOpen() && inherited.isBlocking())) {
       return inherited;
     }
     int dup;
