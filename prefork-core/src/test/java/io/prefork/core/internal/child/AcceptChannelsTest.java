@@ -135,19 +135,6 @@ class AcceptChannelsTest {
   }
 
   private static CompletableFuture<SocketChannel> acceptInAnotherThread(ServerSocketChannel c) {
-    CompletableFuture<SocketChannel> f = new CompletableFuture<>();
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                f.complete(c.accept());
-              } catch (Throwable e) {
-                f.completeExceptionally(new RuntimeException(e));
-              }
-            },
-            ACCEPTOR);
-    t.setDaemon(true);
-    t.start();
-    return f;
+    return BlockedThreads.inThread(ACCEPTOR, c::accept);
   }
 }

@@ -3,13 +3,43 @@ package io.prefork.core.internal.child;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
-/** Threads of this JVM blocked in a system call, as the kernel reports them. */
+/**
+ * Threads of this JVM blocked in a system call, as the kernel reports them, and named threads to
+ * block there.
+ */
 final class BlockedThreads {
   private BlockedThreads() {}
+
+  /** A call that may fail with an {@link IOException}. */
+  interface IoCall<T> {
+    T call() throws IOException;
+  }
+
+  /** Runs {@code call} in a new thread of that name; the future fails with the call's exception. */
+  static <T> CompletableFuture<T> inThread(String name, IoCall<T> call) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                result.complete(call.call());
+              } catch (IOException e) {
+                result.completeExceptionally(new UncheckedIOException(e));
+              } catch (RuntimeException | Error e) {
+                result.completeExceptionally(e);
+              }
+            },
+            name);
+    t.setDaemon(true);
+    t.start();
+    return result;
+  }
 
   /**
    * Waits at most 10 s until {@code count} threads of that name (the JVM gives each thread its name

@@ -341,7 +341,7 @@ class SocketFdStreamsTest {
 
   /** Writes {@code total} bytes in 1 MiB pieces in a thread named {@link #WRITER}. */
   private static CompletableFuture<Void> writeInAnotherThread(OutputStream out, int total) {
-    return inThread(
+    return BlockedThreads.inThread(
         WRITER,
         () -> {
           byte[] chunk = new byte[1 << 20];
@@ -350,26 +350,6 @@ class SocketFdStreamsTest {
           }
           return null;
         });
-  }
-
-  /** Runs {@code call} in a new thread of that name; the future fails with the call's exception. */
-  private static <T> CompletableFuture<T> inThread(String name, IoCall<T> call) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                result.complete(call.call());
-              } catch (IOException e) {
-                result.completeExceptionally(new java.io.UncheckedIOException(e));
-              } catch (RuntimeException | Error e) {
-                result.completeExceptionally(e);
-              }
-            },
-            name);
-    t.setDaemon(true);
-    t.start();
-    return result;
   }
 
   private void awaitCallInProgress() throws InterruptedException {
@@ -386,14 +366,10 @@ class SocketFdStreamsTest {
 
   /** Reads one byte in a thread named {@link #READER}; the future fails with its exception. */
   private static CompletableFuture<Integer> readInAnotherThread(InputStream in) {
-    return inThread(READER, in::read);
+    return BlockedThreads.inThread(READER, in::read);
   }
 
-  private interface IoCall<T> {
-    T call() throws IOException;
-  }
-
-  private static <T> T io(IoCall<T> call) {
+  private static <T> T io(BlockedThreads.IoCall<T> call) {
     try {
       return call.call();
     } catch (IOException e) {
