@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -119,41 +120,40 @@ class ServeIT {
 
   @Test
   void anUnknownJobClassIsOneLine() throws Exception {
-    int key = cleanup.newKey();
-    try (Cli cli = new Cli()) {
-      Cli.Result r =
-          cli.run("serve", "--port", "0", "--shm-key", ShmKeys.toHex(key), "--job", "no.Such");
-      assertEquals(1, r.exitCode(), r.toString());
-      assertEquals(1, r.err().lines().count(), r.toString());
-      assertTrue(r.err().startsWith("prefork serve: job class no.Such "), r.toString());
-      assertTrue(ShmSegment.stat(key).isEmpty(), "no segment left");
-    }
+    Cli.Result r = refusedInOneLine("--job", "no.Such");
+    assertEquals(1, r.exitCode(), r.toString());
+    assertTrue(r.err().startsWith("prefork serve: job class no.Such "), r.toString());
   }
 
   @Test
   void aNegativeWarmUpIsOneLineInTheCliWords() throws Exception {
-    int key = cleanup.newKey();
-    try (Cli cli = new Cli()) {
-      Cli.Result r =
-          cli.run("serve", "--port", "0", "--shm-key", ShmKeys.toHex(key), "--warm-up", "-1");
-      assertEquals(1, r.err().lines().count(), r.toString());
-      assertTrue(r.err().contains("--warm-up (-1) must be within 0..1000000"), r.toString());
-      assertTrue(ShmSegment.stat(key).isEmpty(), "no segment left");
-    }
+    Cli.Result r = refusedInOneLine("--warm-up", "-1");
+    assertTrue(r.err().contains("--warm-up (-1) must be within 0..1000000"), r.toString());
   }
 
   @Test
   void aNegativeSlowStartIsOneLineInTheCliWords() throws Exception {
+    Cli.Result r = refusedInOneLine("--slow-start", "-1");
+    assertEquals(1, r.exitCode(), r.toString());
+    assertTrue(
+        r.err().contains("--slow-start (-1.0) must be 0 (none) or a positive number of seconds"),
+        r.toString());
+  }
+
+  /**
+   * Runs {@code serve} on a free port and a new shm key with these options, and checks that it
+   * refused them in one line of stderr and left no segment.
+   */
+  private Cli.Result refusedInOneLine(String... options) throws Exception {
     int key = cleanup.newKey();
+    List<String> args =
+        new ArrayList<>(List.of("serve", "--port", "0", "--shm-key", ShmKeys.toHex(key)));
+    args.addAll(List.of(options));
     try (Cli cli = new Cli()) {
-      Cli.Result r =
-          cli.run("serve", "--port", "0", "--shm-key", ShmKeys.toHex(key), "--slow-start", "-1");
-      assertEquals(1, r.exitCode(), r.toString());
+      Cli.Result r = cli.run(args.toArray(String[]::new));
       assertEquals(1, r.err().lines().count(), r.toString());
-      assertTrue(
-          r.err().contains("--slow-start (-1.0) must be 0 (none) or a positive number of seconds"),
-          r.toString());
       assertTrue(ShmSegment.stat(key).isEmpty(), "no segment left");
+      return r;
     }
   }
 
