@@ -334,6 +334,27 @@ public final class PreforkServer implements AutoCloseable {
     }
 
     /**
+     * For protocols where the client speaks first, such as HTTP: the kernel hands a connection to
+     * the workers only once its first bytes have arrived (Linux {@code TCP_DEFER_ACCEPT}, as
+     * httpd's {@code AcceptFilter http data} and nginx's {@code deferred}). No worker then waits on
+     * a client that connected but has not sent yet: under many short connections each one costs a
+     * worker one wake-up less, and idle connections (a browser's pre-connects) hold no worker. A
+     * client silent for longer is handed over anyway, after about this long (the kernel rounds it
+     * up to its SYN-ACK retransmissions: 1, 3, 7, 15, 31 or 63 s), and the read timeout applies
+     * from then. Leave it off where the server speaks first (SMTP, FTP, a greeting): there the
+     * client waits in silence and every connection would be held for the whole time. With systemd
+     * socket activation it is set on the inherited socket too (or use the unit's {@code
+     * DeferAcceptSec=}). Default zero: every connection is accepted at once.
+     *
+     * @param timeout how long a silent client may be held back, up to 60 s; zero for off
+     * @return this builder
+     */
+    public Builder deferAccept(Duration timeout) {
+      s.deferAccept = timeout;
+      return this;
+    }
+
+    /**
      * Children started at once and always kept. Default {@value #DEFAULT_MIN_CHILDREN}.
      *
      * @param minChildren children started at once and always kept

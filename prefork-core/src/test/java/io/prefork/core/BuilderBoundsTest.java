@@ -48,6 +48,23 @@ class BuilderBoundsTest {
   }
 
   @Test
+  void aDeferAcceptIsZeroOrAtMostAMinute() {
+    accepted(b -> b.deferAccept(Duration.ZERO));
+    accepted(b -> b.deferAccept(Duration.ofSeconds(60)));
+    assertEquals(
+        "deferAccept (PT1M1S) must be at most PT1M: the kernel holds a silent client only as long"
+            + " as it retransmits its SYN-ACK; the read timeout deals with slower clients once"
+            + " they are accepted",
+        refused(b -> b.deferAccept(Duration.ofSeconds(61))));
+    assertEquals(
+        "deferAccept (PT-1S) must be positive, or zero to accept every connection at once",
+        refused(b -> b.deferAccept(Duration.ofSeconds(-1))));
+    assertEquals(
+        "deferAccept is null: give a duration, or zero to accept every connection at once",
+        refused(b -> b.deferAccept(null)));
+  }
+
+  @Test
   void timeoutsAreAtLeastAMillisecondAndAtMostADay() {
     assertEquals(
         "readTimeout (PT2562047788015H12M55.807S) must be at most 24 hours: a longer one is a"

@@ -217,6 +217,19 @@ final class ServeCommand implements Callable<Integer> {
   int backlog;
 
   @Option(
+      names = "--defer-accept",
+      paramLabel = "SECONDS",
+      description =
+          "Hand a connection to the workers only once the client has sent (TCP_DEFER_ACCEPT, as"
+              + " httpd and nginx do for HTTP): no worker waits on a client that has connected but"
+              + " not yet sent; a client silent for longer is accepted after about this long"
+              + " (rounded up to 1, 3, 7, 15, 31 or 63 s), at most 60. 0: accept at once, for"
+              + " protocols where the server speaks first (default: "
+              + DEFAULT_DEFER_ACCEPT_SECONDS
+              + " for the built-in jobs, whose clients speak first; 0 for a CLASS).")
+  Double deferAccept;
+
+  @Option(
       names = "--daemon",
       description =
           "Detach: new session, cwd /, output to --log-file or /dev/null; returns once ready.")
@@ -371,6 +384,7 @@ final class ServeCommand implements Callable<Integer> {
           .drainDelay(secondsOrNone("--drain-delay", drainDelay))
           .startTimeout(seconds("--start-timeout", startTimeout))
           .backlog(backlog)
+          .deferAccept(deferAccept(job, deferAccept))
           .daemon(daemon)
           .pidFile(pidFile)
           .logFile(logFile)
@@ -459,6 +473,26 @@ final class ServeCommand implements Callable<Integer> {
           option + " (" + value + ") must be 0 (none) or a positive number of seconds");
     }
     return seconds(option, value);
+  }
+
+  /** --defer-accept for the built-in jobs, which are all client-speaks-first. */
+  static final int DEFAULT_DEFER_ACCEPT_SECONDS = 10;
+
+  /** --defer-accept as given, else on for a built-in job and off for a class of the user's. */
+  static Duration deferAccept(String job, Double seconds) {
+    if (seconds == null) {
+      return jobClassName(job).equals(job)
+          ? Duration.ZERO
+          : Duration.ofSeconds(DEFAULT_DEFER_ACCEPT_SECONDS);
+    }
+    if (seconds > 60) {
+      throw new IllegalArgumentException(
+          "--defer-accept ("
+              + seconds
+              + ") must be at most 60 seconds: the kernel holds a silent client only as long as"
+              + " it retransmits its SYN-ACK; 0 turns it off");
+    }
+    return secondsOrNone("--defer-accept", seconds);
   }
 
   static String jobClassName(String job) {

@@ -107,6 +107,24 @@ public final class ListenSocket implements AutoCloseable {
     return fd;
   }
 
+  /**
+   * Lets the kernel hand a connection to {@code accept(2)} only once the client's first bytes
+   * arrived ({@code TCP_DEFER_ACCEPT}), or after about {@code seconds} of silence; 0 turns it off.
+   */
+  void deferAccept(int seconds) {
+    Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_DEFER_ACCEPT, seconds, "TCP_DEFER_ACCEPT");
+  }
+
+  /**
+   * {@return the kernel's {@code TCP_DEFER_ACCEPT} of the socket, in seconds: the set value rounded
+   * up to its SYN-ACK retransmission schedule (1, 3, 7, 15, 31... seconds)}
+   */
+  int deferAcceptSeconds() {
+    byte[] value = new byte[4];
+    Libc.getsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_DEFER_ACCEPT, value, "TCP_DEFER_ACCEPT");
+    return littleEndianInt(value, 0);
+  }
+
   InetAddress address() {
     return address;
   }

@@ -43,7 +43,8 @@ public record ServerConfig(
     int minThreadsPerChild,
     int warmUpConnections,
     Duration warmUpTimeout,
-    Duration slowStart) {
+    Duration slowStart,
+    Duration deferAccept) {
 
   public ServerConfig {
     childJvmOptions = List.copyOf(childJvmOptions);
@@ -52,6 +53,12 @@ public record ServerConfig(
   /** The master's HTTP endpoint (status, health, readiness, added routes) is on. */
   public boolean httpEndpoint() {
     return httpPort >= 0;
+  }
+
+  /** {@code TCP_DEFER_ACCEPT} in whole seconds, rounded up; 0: off. */
+  int deferAcceptSeconds() {
+    long millis = deferAccept.toMillis();
+    return (int) ((millis + 999) / 1000);
   }
 
   /** The watchdog is on. */

@@ -34,12 +34,16 @@ public final class ServerSettings {
   /** The longest slow start accepted: a restart waits for its replacements' slow starts. */
   public static final Duration MAX_SLOW_START = Duration.ofMinutes(10);
 
+  /** The longest deferAccept accepted: the kernel retransmits its SYN-ACK for about a minute. */
+  public static final Duration MAX_DEFER_ACCEPT = Duration.ofSeconds(60);
+
   /** The most warm-up connections per child accepted. */
   public static final int MAX_WARM_UP_CONNECTIONS = 1_000_000;
 
   public String bindAddress = "0.0.0.0";
   public int port = 0;
   public int backlog = 511;
+  public Duration deferAccept = Duration.ZERO;
   public int minChildren = PreforkServer.DEFAULT_MIN_CHILDREN;
   public int maxChildren = PreforkServer.DEFAULT_MAX_CHILDREN;
   public int threadsPerChild = PreforkServer.DEFAULT_THREADS_PER_CHILD;
@@ -96,6 +100,16 @@ public final class ServerSettings {
               + ") must be within 1.."
               + MAX_BACKLOG
               + " (the kernel caps it at net.core.somaxconn anyway)");
+    }
+    duration("deferAccept", deferAccept, "zero to accept every connection at once");
+    if (deferAccept.compareTo(MAX_DEFER_ACCEPT) > 0) {
+      throw new IllegalArgumentException(
+          "deferAccept ("
+              + deferAccept
+              + ") must be at most "
+              + MAX_DEFER_ACCEPT
+              + ": the kernel holds a silent client only as long as it retransmits its SYN-ACK;"
+              + " the read timeout deals with slower clients once they are accepted");
     }
     if (minChildren < 1) {
       throw new IllegalArgumentException("minChildren (" + minChildren + ") must be >= 1");
@@ -308,7 +322,8 @@ public final class ServerSettings {
         minThreads,
         warmUpConnections,
         warmUpFor,
-        slowStart);
+        slowStart,
+        deferAccept);
   }
 
   /** The endpoint's address, checked with its port and routes; null when it is off. */

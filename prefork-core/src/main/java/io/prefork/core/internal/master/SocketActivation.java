@@ -41,8 +41,25 @@ public final class SocketActivation {
 
   private SocketActivation() {}
 
-  /** The master's listening socket: the one systemd passed, or a newly bound one. */
+  /**
+   * The master's listening socket: the one systemd passed, or a newly bound one; with {@code
+   * deferAccept} set on either.
+   */
   static ListenSocket open(ServerConfig config) {
+    ListenSocket socket = openUndeferred(config);
+    int defer = config.deferAcceptSeconds();
+    if (defer > 0) {
+      try {
+        socket.deferAccept(defer);
+      } catch (RuntimeException e) {
+        socket.close();
+        throw e;
+      }
+    }
+    return socket;
+  }
+
+  private static ListenSocket openUndeferred(ServerConfig config) {
     OptionalInt inherited = inheritedFd(System.getenv(), ProcessHandle.current().pid());
     if (inherited.isPresent() && !adopted.compareAndSet(false, true)) {
       log.info(

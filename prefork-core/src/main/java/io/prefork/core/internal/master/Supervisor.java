@@ -100,14 +100,19 @@ public final class Supervisor {
       throw e;
     }
     log.info(
-        "master pid {} bound {} (shm key {}, job {}, children {}..{}, {} thread(s) each)",
+        "master pid {} bound {} (shm key {}, job {}, children {}..{}, {} thread(s) each{})",
         ProcessHandle.current().pid(),
         socket,
         ShmKeys.toHex(config.shmKey()),
         config.jobClassName(),
         config.minChildren(),
         config.maxChildren(),
-        config.threadsPerChild());
+        config.threadsPerChild(),
+        config.deferAccept().isZero()
+            ? ""
+            : ", accept deferred until the client sends, up to "
+                + config.deferAcceptSeconds()
+                + " s");
     if (config.handleSignals()) {
       MasterSignals.register(s.signalSink);
     }

@@ -173,6 +173,7 @@ public final class Libc {
   public static final int SO_ACCEPTCONN = 30;
   public static final int IPPROTO_TCP = 6;
   public static final int TCP_INFO = 11;
+  public static final int TCP_DEFER_ACCEPT = 9;
   public static final int MSG_NOSIGNAL = 0x4000;
   static final int F_GETFD = 1;
   public static final int F_SETFD = 2;

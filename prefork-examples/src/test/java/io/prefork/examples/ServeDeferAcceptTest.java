@@ -1,0 +1,38 @@
+package io.prefork.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code serve --defer-accept}: on for the built-in jobs, whose clients speak first; off for a
+ * class.
+ */
+class ServeDeferAcceptTest {
+  @Test
+  void theBuiltInJobsDeferAndAClassOfTheUsersDoesNot() {
+    Duration on = Duration.ofSeconds(ServeCommand.DEFAULT_DEFER_ACCEPT_SECONDS);
+    for (String job : new String[] {"hello", "hello-ka", "echo", "wait", "cpu"}) {
+      assertEquals(on, ServeCommand.deferAccept(job, null), job);
+    }
+    // A job of the user's may speak first (a greeting): its clients would wait in silence.
+    assertEquals(Duration.ZERO, ServeCommand.deferAccept("com.example.SmtpJob", null));
+  }
+
+  @Test
+  void anExplicitValueWinsAndIsBounded() {
+    assertEquals(Duration.ZERO, ServeCommand.deferAccept("hello", 0.0));
+    assertEquals(Duration.ofSeconds(3), ServeCommand.deferAccept("com.example.HttpJob", 3.0));
+    assertEquals(
+        "--defer-accept (61.0) must be at most 60 seconds: the kernel holds a silent client only as"
+            + " long as it retransmits its SYN-ACK; 0 turns it off",
+        assertThrows(IllegalArgumentException.class, () -> ServeCommand.deferAccept("hello", 61.0))
+            .getMessage());
+    assertEquals(
+        "--defer-accept (-1.0) must be 0 (none) or a positive number of seconds",
+        assertThrows(IllegalArgumentException.class, () -> ServeCommand.deferAccept("hello", -1.0))
+            .getMessage());
+  }
+}
