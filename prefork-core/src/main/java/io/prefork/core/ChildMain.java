@@ -1,6 +1,6 @@
 package io.prefork.core;
 
-import io.prefork.core.internal.child.ChildRuntime;
+import io.prefork.core.internal.child.ChildStart;
 
 /**
  * The entry point of child JVMs. A prefork master starts it with the listening socket as standard
@@ -15,6 +15,6 @@ public final class ChildMain {
    * @param args written by the master; see {@code ChildArguments}
    */
   public static void main(String[] args) {
-    System.exit(ChildRuntime.run(args));
+    System.exit(ChildStart.run(args));
   }
 }

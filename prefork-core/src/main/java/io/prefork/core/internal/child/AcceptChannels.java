@@ -12,6 +12,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.LoggerFactory;
 
 /**
  * The listening socket once for each worker thread: a {@link ServerSocketChannel} of its own on a
@@ -28,7 +29,8 @@ import java.util.List;
  * <p>A duplicate's channel is made by the JDK's own constructor, the one {@link
  * System#inheritedChannel()} uses, reached through {@code --add-opens java.base/sun.nio.ch}, which
  * the children are given. Where it cannot be reached (another JDK, or no such option), or a
- * descriptor cannot be had, workers share the inherited channel, as they did before.
+ * descriptor cannot be had, workers share the inherited channel, as they did before, and the child
+ * says so once at INFO.
  */
 final class AcceptChannels {
   /** {@code sun.nio.ch.ServerSocketChannelImpl}, or null. */
@@ -102,6 +104,7 @@ final class AcceptChannels {
   private final ServerSocketChannel inherited;
   private final List<ServerSocketChannel> made = new ArrayList<>();
   private boolean closed;
+  private int sharedWorkers;
 
   /**
    * @param inherited the child's listening channel, in blocking mode
@@ -115,18 +118,26 @@ final class AcceptChannels {
    * duplicate can be made or the channels were closed (then accepting on it fails at once)}
    */
   synchronized ServerSocketChannel forWorker() {
-    if (closed
-        || NEW_CHANNEL == null
-        || !IMPL.isInstance(inherited) // another SelectorProvider's channel
-        || !(inherited.isOpen() && inherited.isBlocking())) {
+    if (closed) {
       return inherited;
+    }
+    if (NEW_CHANNEL == null) {
+      return shared(
+          "the JDK's channel constructor is not reachable (the child needs --add-opens"
+              + " java.base/sun.nio.ch=ALL-UNNAMED)");
+    }
+    if (!IMPL.isInstance(inherited)) {
+      return shared("the listening channel is a " + inherited.getClass().getName());
+    }
+    if (!(inherited.isOpen() && inherited.isBlocking())) {
+      return shared("the listening channel is closed or non-blocking");
     }
     int dup;
     try {
       int fd = (int) FD_VAL.invokeExact(inherited);
       dup = Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, 0);
     } catch (OsException e) {
-      return inherited; // out of descriptors: share, rather than not serve
+      return shared(e.getMessage()); // out of descriptors: share, rather than not serve
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable e) {
@@ -141,8 +152,30 @@ final class AcceptChannels {
       return own;
     } catch (Throwable e) {
       Libc.close(dup);
-      return inherited;
+      return shared(e.toString());
     }
+  }
+
+  /**
+   * The inherited channel, for a worker that could not have its own; the first time, one INFO line
+   * says why: the child serves, but its threads queue on the channel's lock (slower under many
+   * short connections), and an operator should be able to see that.
+   */
+  private ServerSocketChannel shared(String why) {
+    sharedWorkers++;
+    if (sharedWorkers == 1) {
+      LoggerFactory.getLogger("io.prefork.child")
+          .info(
+              "worker threads share one listening channel (each waits for the others' accept):"
+                  + " {}",
+              why);
+    }
+    return inherited;
+  }
+
+  /** {@return how many workers were given the shared channel because theirs could not be made} */
+  synchronized int sharedWorkers() {
+    return sharedWorkers;
   }
 
   /** {@return how many channels of their own the workers were given} */

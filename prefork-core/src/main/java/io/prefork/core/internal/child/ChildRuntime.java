@@ -5,16 +5,12 @@ import io.prefork.core.ChildJob;
 import io.prefork.core.internal.os.CpuBusy;
 import io.prefork.core.internal.os.CpuTimes;
 import io.prefork.core.internal.os.Libc;
-import io.prefork.core.internal.os.OsException;
 import io.prefork.core.internal.os.Signals;
 import io.prefork.core.internal.os.ThreadStates;
 import io.prefork.core.internal.protocol.ChildArguments;
 import io.prefork.core.internal.protocol.ExitStatus;
 import io.prefork.shm.ChildTable;
-import io.prefork.shm.ShmKeys;
 import io.prefork.shm.WorkerSlot;
-import java.io.IOException;
-import java.nio.channels.Channel;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,11 +19,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One child JVM: it asks the kernel to kill it when its master dies, takes the listening socket
- * from its standard input, attaches its slots in the table, starts its watch thread, opens the job,
- * and runs its worker threads until it is asked to exit or the master is gone. Its start path is
- * kept short (no logging set-up; of the native bindings only jnr-ffi's, which the table needs
- * anyway): a child is started often.
+ * One child JVM, once {@link ChildStart} has made it: it opens the job and runs its worker threads
+ * until it is asked to exit or the master is gone, and its watch thread follows the master, the
+ * exit requests in the table and the read deadlines.
  *
  * <p>Never an orphan, in any state: {@code prctl(PR_SET_PDEATHSIG, SIGKILL)} is the first thing the
  * child does, so the kernel kills it the moment its master dies, whether it is opening its job,
@@ -42,8 +36,6 @@ public final class ChildRuntime implements ChildContext {
 
   /** How long in-flight connections may finish once the master is gone. */
   static final long ORPHAN_GRACE_MILLIS = 600;
-
-  private static final int SIGKILL = 9;
 
   /** Busy workers whose thread state is read on a tick when all accepting ones are busy. */
   static final int STATES_SAMPLED = 16;
@@ -83,7 +75,7 @@ public final class ChildRuntime implements ChildContext {
 
   private long callsLastTick = -1;
 
-  private ChildRuntime(ChildArguments args, ServerSocketChannel server, ChildTable table) {
+  ChildRuntime(ChildArguments args, ServerSocketChannel server, ChildTable table) {
     this.args = args;
     this.acceptChannels = new AcceptChannels(server);
     this.table = table;
@@ -100,84 +92,8 @@ public final class ChildRuntime implements ChildContext {
             : null;
   }
 
-  /** Runs the child and returns its exit status. */
-  public static int run(String[] rawArgs) {
-    ChildArguments args;
-    try {
-      args = ChildArguments.parse(rawArgs);
-    } catch (RuntimeException e) {
-      fail(e.toString());
-      return ExitStatus.CHILD_FAILED;
-    }
-    dieWithTheMaster();
-    if (!masterIsParent(args.masterPid())) {
-      fail("master pid " + args.masterPid() + " is not this process's parent: it is gone");
-      return ExitStatus.CHILD_FAILED;
-    }
-    ServerSocketChannel server;
-    try {
-      Channel inherited = System.inheritedChannel();
-      if (!(inherited instanceof ServerSocketChannel)) {
-        fail("standard input is not a listening socket (" + inherited + ")");
-        return ExitStatus.CHILD_FAILED;
-      }
-      server = (ServerSocketChannel) inherited;
-    } catch (IOException | RuntimeException e) {
-      fail(e.toString());
-      return ExitStatus.CHILD_FAILED;
-    }
-    ChildTable table;
-    try {
-      table = ChildTable.attach(args.shmKey(), args.firstSlot(), args.workers());
-    } catch (RuntimeException e) {
-      fail(
-          "cannot attach the status table at shm key "
-              + ShmKeys.toHex(args.shmKey())
-              + ": "
-              + e.getMessage());
-      return ExitStatus.CHILD_FAILED;
-    }
-    ChildRuntime child;
-    try {
-      child = new ChildRuntime(args, server, table);
-    } catch (RuntimeException e) {
-      table.close();
-      fail("cannot take this child's slots in the status table: " + e.getMessage());
-      return ExitStatus.CHILD_FAILED;
-    }
-    // Before the job's open(), which may take long or hang: the child follows its master and its
-    // exit requests from now on.
-    Thread watch = new Thread(child::watch, "prefork-watch");
-    watch.setDaemon(true);
-    watch.start();
-    try {
-      return child.serve();
-    } finally {
-      child.finished.countDown();
-      joinUninterruptibly(watch); // it reads the table: done before the table is detached
-      table.close();
-    }
-  }
-
-  /**
-   * Asks the kernel to SIGKILL this process when its parent, the master, dies. Called on the main
-   * thread, which lives as long as the child: the kernel keeps the request with the thread that
-   * made it. If the kernel refuses, the watch thread alone follows the master (within {@link
-   * #WATCH_MILLIS}).
-   */
-  private static void dieWithTheMaster() {
-    try {
-      Libc.prctl(Libc.PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG, SIGKILL");
-    } catch (OsException e) {
-      fail(
-          e.getMessage()
-              + "; this child notices its master's death within "
-              + WATCH_MILLIS
-              + " ms");
-    }
-  }
-
-  private int serve() {
+  /** Opens the job and serves until the child stops; {@return the child's exit status} */
+  int serve() {
     ChildJob job;
     try {
       job = (ChildJob) Class.forName(args.jobClassName()).getDeclaredConstructor().newInstance();
@@ -252,7 +168,13 @@ public final class ChildRuntime implements ChildContext {
    * vanished master (within {@link #WATCH_MILLIS}; the kernel's parent-death signal normally comes
    * first), exit requests whose signal was lost, and reads and writes past their deadline.
    */
-  private void watch() {
+  /** The workers are done: the watch thread ends. */
+  void finished() {
+    finished.countDown();
+  }
+
+  /** The watch thread's loop, until {@link #finished()}. */
+  void watch() {
     while (!awaitFinished(WATCH_MILLIS)) {
       if (!masterIsParent(args.masterPid())) {
         orphaned();
@@ -465,7 +387,8 @@ public final class ChildRuntime implements ChildContext {
     return Libc.getppid() == masterPid;
   }
 
-  private static void fail(String why) {
+  /** One line on standard error, which the master quotes when the child fails. */
+  static void fail(String why) {
     System.err.println("prefork child: " + why);
   }
 
@@ -477,13 +400,17 @@ public final class ChildRuntime implements ChildContext {
     }
   }
 
-  private static void joinUninterruptibly(Thread t) {
+  /**
+   * Joins a worker thread, which finishes its connection, or the watch thread, which ends within
+   * {@link #WATCH_MILLIS} of the workers.
+   */
+  static void joinUninterruptibly(Thread t) {
     while (true) {
       try {
         t.join();
         return;
       } catch (InterruptedException e) {
-        // keep waiting: the worker finishes its connection
+        // keep waiting
       }
     }
   }

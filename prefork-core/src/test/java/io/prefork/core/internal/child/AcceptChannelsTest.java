@@ -65,6 +65,7 @@ class AcceptChannelsTest {
     assertNotSame(inherited, first, "no own channel: is --add-opens java.base/sun.nio.ch missing?");
     assertNotSame(first, second);
     assertEquals(2, channels.ownChannels());
+    assertEquals(0, channels.sharedWorkers());
     assertEquals(inherited.getLocalAddress(), first.getLocalAddress());
     assertTrue(first.isBlocking() && second.isBlocking());
 
@@ -122,6 +123,19 @@ class AcceptChannelsTest {
     } finally {
       Libc.close(fd);
     }
+  }
+
+  @Test
+  void workersThatCannotHaveTheirOwnShareTheInheritedChannelAndAreCounted() throws Exception {
+    inherited.configureBlocking(false); // a duplicate would share the mode: not ours to change
+    assertSame(inherited, channels.forWorker());
+    assertSame(inherited, channels.forWorker());
+    assertEquals(0, channels.ownChannels());
+    assertEquals(2, channels.sharedWorkers(), "each fallback is counted (and logged once)");
+
+    channels.closeAll();
+    channels.forWorker(); // after the close: no channel is wanted, nothing is counted
+    assertEquals(2, channels.sharedWorkers());
   }
 
   private void connect() throws IOException {
