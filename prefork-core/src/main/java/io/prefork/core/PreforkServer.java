@@ -344,7 +344,9 @@ public final class PreforkServer implements AutoCloseable {
      * from then. Leave it off where the server speaks first (SMTP, FTP, a greeting): there the
      * client waits in silence and every connection would be held for the whole time. With systemd
      * socket activation it is set on the inherited socket too (or use the unit's {@code
-     * DeferAcceptSec=}). Default zero: every connection is accepted at once.
+     * DeferAcceptSec=}; zero leaves systemd's setting as it is). Connections waiting for their
+     * first bytes are held in the kernel's queue of half-open connections, which {@link
+     * #backlog(int)} also bounds. Default zero: every connection is accepted at once.
      *
      * @param timeout how long a silent client may be held back, up to 60 s; zero for off
      * @return this builder

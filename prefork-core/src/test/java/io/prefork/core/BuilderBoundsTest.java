@@ -52,9 +52,8 @@ class BuilderBoundsTest {
     accepted(b -> b.deferAccept(Duration.ZERO));
     accepted(b -> b.deferAccept(Duration.ofSeconds(60)));
     assertEquals(
-        "deferAccept (PT1M1S) must be at most PT1M: the kernel holds a silent client only as long"
-            + " as it retransmits its SYN-ACK; the read timeout deals with slower clients once"
-            + " they are accepted",
+        "deferAccept (PT1M1S) must be at most PT1M: a client silent for longer is the read"
+            + " timeout's business, once it is accepted",
         refused(b -> b.deferAccept(Duration.ofSeconds(61))));
     assertEquals(
         "deferAccept (PT-1S) must be positive, or zero to accept every connection at once",

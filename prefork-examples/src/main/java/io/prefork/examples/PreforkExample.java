@@ -78,7 +78,6 @@ public final class PreforkExample {
     return oneLine(message)
         .replace("ControlHandle.waitDown()", "ctl wdown")
         .replace("minThreadsPerChild", "--min-threads")
-        .replace("deferAccept (", "--defer-accept (")
         .replace("warmUp connections", "--warm-up")
         .replace("1..threadsPerChild", "1..--threads")
         .replace("raise threadsPerChild", "raise --threads")

@@ -460,7 +460,12 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           option + " (" + value + ") must be a positive number of seconds");
     }
-    return Duration.ofMillis(Math.round(value * 1000));
+    long millis = Math.round(value * 1000);
+    if (millis == 0) {
+      throw new IllegalArgumentException(
+          option + " (" + value + ") must be at least 0.001 seconds: it is kept in milliseconds");
+    }
+    return Duration.ofMillis(millis);
   }
 
   /** An option where 0 means none: 0, or a positive number of seconds. */
@@ -475,22 +480,31 @@ final class ServeCommand implements Callable<Integer> {
     return seconds(option, value);
   }
 
+  /** The built-in jobs' classes: their clients all speak first. */
+  private static final java.util.Set<String> BUILT_IN_JOBS =
+      java.util.Set.of(
+          HelloHttpJob.class.getName(),
+          HelloKeepAliveJob.class.getName(),
+          EchoJob.class.getName(),
+          WaitJob.class.getName(),
+          CpuJob.class.getName());
+
   /** --defer-accept for the built-in jobs, which are all client-speaks-first. */
   static final int DEFAULT_DEFER_ACCEPT_SECONDS = 10;
 
   /** --defer-accept as given, else on for a built-in job and off for a class of the user's. */
   static Duration deferAccept(String job, Double seconds) {
     if (seconds == null) {
-      return jobClassName(job).equals(job)
-          ? Duration.ZERO
-          : Duration.ofSeconds(DEFAULT_DEFER_ACCEPT_SECONDS);
+      return BUILT_IN_JOBS.contains(jobClassName(job))
+          ? Duration.ofSeconds(DEFAULT_DEFER_ACCEPT_SECONDS)
+          : Duration.ZERO;
     }
     if (seconds > 60) {
       throw new IllegalArgumentException(
           "--defer-accept ("
               + seconds
-              + ") must be at most 60 seconds: the kernel holds a silent client only as long as"
-              + " it retransmits its SYN-ACK; 0 turns it off");
+              + ") must be at most 60 seconds: a client silent for longer is --read-timeout's"
+              + " business, once it is accepted; 0 turns it off");
     }
     return secondsOrNone("--defer-accept", seconds);
   }

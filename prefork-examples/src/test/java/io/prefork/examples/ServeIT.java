@@ -84,7 +84,7 @@ class ServeIT {
       List<ProcessHandle> children = children(serve);
       assertEquals(2, children.size(), "children: " + children);
       assertTrue(
-          serve.log().contains("accept deferred until the client sends, up to 10 s"),
+          serve.log().contains("accept deferred until the client sends, up to 15 s"),
           "the built-in jobs' clients speak first: accept is deferred\n" + serve.log());
 
       serve.process().destroy(); // SIGTERM

@@ -48,12 +48,16 @@ final class AcceptChannels {
   /** {@code SelChImpl.getFDVal()}, or null. */
   private static final MethodHandle FD_VAL;
 
+  /** Why the handles could not be had, or null. */
+  private static final String UNREACHABLE;
+
   static {
     Class<?> implClass = null;
     MethodHandle newChannel = null;
     MethodHandle family = null;
     MethodHandle newFd = null;
     MethodHandle fdVal = null;
+    String unreachable = null;
     try {
       Class<?> impl = Class.forName("sun.nio.ch.ServerSocketChannelImpl");
       implClass = impl;
@@ -93,7 +97,9 @@ final class AcceptChannels {
               .asType(MethodType.methodType(int.class, ServerSocketChannel.class));
     } catch (ReflectiveOperationException | RuntimeException e) {
       newChannel = null; // not opened to us, or changed in a later JDK: share the channel
+      unreachable = e.toString();
     }
+    UNREACHABLE = unreachable;
     IMPL = newChannel == null ? null : implClass;
     NEW_CHANNEL = newChannel;
     FAMILY = family;
@@ -123,8 +129,9 @@ final class AcceptChannels {
     }
     if (NEW_CHANNEL == null) {
       return shared(
-          "the JDK's channel constructor is not reachable (the child needs --add-opens"
-              + " java.base/sun.nio.ch=ALL-UNNAMED)");
+          "the JDK's channel constructor is not reachable (not opened by --add-opens"
+              + " java.base/sun.nio.ch=ALL-UNNAMED, or this JDK differs): "
+              + UNREACHABLE);
     }
     if (!IMPL.isInstance(inherited)) {
       return shared("the listening channel is a " + inherited.getClass().getName());

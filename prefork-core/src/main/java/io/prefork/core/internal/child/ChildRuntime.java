@@ -163,17 +163,16 @@ public final class ChildRuntime implements ChildContext {
     return 0;
   }
 
-  /**
-   * The watch thread, from before the job's {@code open()} until the workers are done: notices a
-   * vanished master (within {@link #WATCH_MILLIS}; the kernel's parent-death signal normally comes
-   * first), exit requests whose signal was lost, and reads and writes past their deadline.
-   */
   /** The workers are done: the watch thread ends. */
   void finished() {
     finished.countDown();
   }
 
-  /** The watch thread's loop, until {@link #finished()}. */
+  /**
+   * The watch thread, from before the job's {@code open()} until the workers are done: notices a
+   * vanished master (within {@link #WATCH_MILLIS}; the kernel's parent-death signal normally comes
+   * first), exit requests whose signal was lost, and reads and writes past their deadline.
+   */
   void watch() {
     while (!awaitFinished(WATCH_MILLIS)) {
       if (!masterIsParent(args.masterPid())) {

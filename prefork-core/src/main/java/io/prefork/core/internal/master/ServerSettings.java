@@ -34,7 +34,10 @@ public final class ServerSettings {
   /** The longest slow start accepted: a restart waits for its replacements' slow starts. */
   public static final Duration MAX_SLOW_START = Duration.ofMinutes(10);
 
-  /** The longest deferAccept accepted: the kernel retransmits its SYN-ACK for about a minute. */
+  /**
+   * The longest deferAccept accepted, a design limit: a client silent for longer is the read
+   * timeout's business, once it is accepted.
+   */
   public static final Duration MAX_DEFER_ACCEPT = Duration.ofSeconds(60);
 
   /** The most warm-up connections per child accepted. */
@@ -108,8 +111,8 @@ public final class ServerSettings {
               + deferAccept
               + ") must be at most "
               + MAX_DEFER_ACCEPT
-              + ": the kernel holds a silent client only as long as it retransmits its SYN-ACK;"
-              + " the read timeout deals with slower clients once they are accepted");
+              + ": a client silent for longer is the read timeout's business, once it is"
+              + " accepted");
     }
     if (minChildren < 1) {
       throw new IllegalArgumentException("minChildren (" + minChildren + ") must be >= 1");

@@ -1,5 +1,6 @@
 package io.prefork.core.internal.master;
 
+import io.prefork.core.PreforkException;
 import io.prefork.core.internal.ops.SystemdNotifier;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -53,7 +54,15 @@ public final class SocketActivation {
         socket.deferAccept(defer);
       } catch (RuntimeException e) {
         socket.close();
-        throw e;
+        throw new PreforkException(
+            "deferAccept ("
+                + config.deferAccept()
+                + ") could not be set on "
+                + socket
+                + ": "
+                + e.getMessage()
+                + "; set deferAccept to zero to accept every connection at once",
+            e);
       }
     }
     return socket;

@@ -108,11 +108,7 @@ public final class Supervisor {
         config.minChildren(),
         config.maxChildren(),
         config.threadsPerChild(),
-        config.deferAccept().isZero()
-            ? ""
-            : ", accept deferred until the client sends, up to "
-                + config.deferAcceptSeconds()
-                + " s");
+        deferral(socket));
     if (config.handleSignals()) {
       MasterSignals.register(s.signalSink);
     }
@@ -120,6 +116,20 @@ public final class Supervisor {
     s.thread.start(); // from here on the thread owns the cleanup
     s.awaitReady();
     return s;
+  }
+
+  /**
+   * The socket's accept deferral as the kernel reports it (rounded up to its SYN-ACK schedule, or
+   * set by systemd's {@code DeferAcceptSec=}), for the start line; empty when off.
+   */
+  private static String deferral(ListenSocket socket) {
+    int seconds;
+    try {
+      seconds = socket.deferAcceptSeconds();
+    } catch (RuntimeException e) {
+      return ""; // only for the log line
+    }
+    return seconds == 0 ? "" : ", accept deferred until the client sends, up to " + seconds + " s";
   }
 
   private static TableSpec spec(ServerConfig config, ListenSocket socket) {
