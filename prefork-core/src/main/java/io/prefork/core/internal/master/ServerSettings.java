@@ -105,15 +105,11 @@ public final class ServerSettings {
               + " (the kernel caps it at net.core.somaxconn anyway)");
     }
     duration("deferAccept", deferAccept, "zero to accept every connection at once");
-    if (deferAccept.compareTo(MAX_DEFER_ACCEPT) > 0) {
-      throw new IllegalArgumentException(
-          "deferAccept ("
-              + deferAccept
-              + ") must be at most "
-              + MAX_DEFER_ACCEPT
-              + ": a client silent for longer is the read timeout's business, once it is"
-              + " accepted");
-    }
+    atMost(
+        "deferAccept",
+        deferAccept,
+        MAX_DEFER_ACCEPT,
+        "a client silent for longer is the read timeout's business, once it is accepted");
     if (minChildren < 1) {
       throw new IllegalArgumentException("minChildren (" + minChildren + ") must be >= 1");
     }
@@ -181,14 +177,11 @@ public final class ServerSettings {
     duration("childIdleTimeout", childIdleTimeout, null);
     duration("drainDelay", drainDelay, "zero for none");
     duration("slowStart", slowStart, "zero for none");
-    if (slowStart.compareTo(MAX_SLOW_START) > 0) {
-      throw new IllegalArgumentException(
-          "slowStart ("
-              + slowStart
-              + ") must be at most "
-              + MAX_SLOW_START
-              + ": a restart under load waits for each replacement's slow start");
-    }
+    atMost(
+        "slowStart",
+        slowStart,
+        MAX_SLOW_START,
+        "a restart under load waits for each replacement's slow start");
     duration("jobTimeout", jobTimeout, "zero for no watchdog");
     if (maxCallsPerChild < 0 || maxCallsPerChild > MAX_CALLS) {
       throw new IllegalArgumentException(
@@ -390,6 +383,13 @@ public final class ServerSettings {
    * A duration within 1 ms (they travel and are counted in milliseconds) and {@link #MAX_DURATION};
    * zero too if {@code zeroMeans} says what it means.
    */
+  private static void atMost(String name, Duration value, Duration max, String why) {
+    if (value.compareTo(max) > 0) {
+      throw new IllegalArgumentException(
+          name + " (" + value + ") must be at most " + max + ": " + why);
+    }
+  }
+
   private static void duration(String name, Duration value, String zeroMeans) {
     String orZero = zeroMeans == null ? "" : ", or " + zeroMeans;
     if (value == null) {
