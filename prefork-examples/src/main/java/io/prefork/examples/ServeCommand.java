@@ -7,7 +7,6 @@ import io.prefork.shm.ShmKeys;
 import java.io.PrintWriter;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -225,7 +224,7 @@ final class ServeCommand implements Callable<Integer> {
               + " not yet sent; a client silent for longer is accepted after about this long"
               + " (rounded up to 1, 3, 7, 15, 31 or 63 s), at most 60. 0: accept at once, for"
               + " protocols where the server speaks first (default: "
-              + DEFAULT_DEFER_ACCEPT_SECONDS
+              + BuiltInJobs.DEFER_ACCEPT_SECONDS
               + " for the built-in jobs, whose clients speak first; 0 for a CLASS).")
   Double deferAccept;
 
@@ -340,7 +339,7 @@ final class ServeCommand implements Callable<Integer> {
               .bindAddress(bind)
               .port(port)
               .shmKey(shmKey)
-              .job(jobClassName(job))
+              .job(BuiltInJobs.className(job))
               .handleSignals(true);
       // The library's defaults (docs/performance.md), but for a lone --min or --max, which moves
       // the other bound with it rather than fail against its default.
@@ -364,10 +363,10 @@ final class ServeCommand implements Callable<Integer> {
         builder.warmUp(warmUp, PreforkServer.DEFAULT_WARM_UP_TIMEOUT);
       }
       if (slowStart != null) {
-        builder.slowStart(secondsOrNone("--slow-start", slowStart));
+        builder.slowStart(CliSeconds.orNone("--slow-start", slowStart));
       }
       if (childIdleTimeout != null) {
-        builder.childIdleTimeout(seconds("--child-idle-timeout", childIdleTimeout));
+        builder.childIdleTimeout(CliSeconds.positive("--child-idle-timeout", childIdleTimeout));
       }
       if (minSpare != null) {
         builder.minSpare(minSpare);
@@ -376,15 +375,15 @@ final class ServeCommand implements Callable<Integer> {
         builder.maxSpare(maxSpare);
       }
       builder
-          .readTimeout(seconds("--read-timeout", readTimeout))
-          .writeTimeout(seconds("--write-timeout", writeTimeout))
-          .jobTimeout(secondsOrNone("--job-timeout", jobTimeout))
+          .readTimeout(CliSeconds.positive("--read-timeout", readTimeout))
+          .writeTimeout(CliSeconds.positive("--write-timeout", writeTimeout))
+          .jobTimeout(CliSeconds.orNone("--job-timeout", jobTimeout))
           .maxCallsPerChild(maxCalls)
-          .gracefulTimeout(seconds("--graceful-timeout", gracefulTimeout))
-          .drainDelay(secondsOrNone("--drain-delay", drainDelay))
-          .startTimeout(seconds("--start-timeout", startTimeout))
+          .gracefulTimeout(CliSeconds.positive("--graceful-timeout", gracefulTimeout))
+          .drainDelay(CliSeconds.orNone("--drain-delay", drainDelay))
+          .startTimeout(CliSeconds.positive("--start-timeout", startTimeout))
           .backlog(backlog)
-          .deferAccept(deferAccept(job, deferAccept))
+          .deferAccept(BuiltInJobs.deferAccept(job, deferAccept))
           .daemon(daemon)
           .pidFile(pidFile)
           .logFile(logFile)
@@ -453,71 +452,6 @@ final class ServeCommand implements Callable<Integer> {
                 + cache
                 + " is not a writable directory (choose one with --class-data-dir DIR)");
     return null;
-  }
-
-  private static Duration seconds(String option, double value) {
-    if (!(value > 0) || value > 1e9) {
-      throw new IllegalArgumentException(
-          option + " (" + value + ") must be a positive number of seconds");
-    }
-    long millis = Math.round(value * 1000);
-    if (millis == 0) {
-      throw new IllegalArgumentException(
-          option + " (" + value + ") must be at least 0.001 seconds: it is kept in milliseconds");
-    }
-    return Duration.ofMillis(millis);
-  }
-
-  /** An option where 0 means none: 0, or a positive number of seconds. */
-  private static Duration secondsOrNone(String option, double value) {
-    if (value == 0) {
-      return Duration.ZERO;
-    }
-    if (!(value > 0) || value > 1e9) {
-      throw new IllegalArgumentException(
-          option + " (" + value + ") must be 0 (none) or a positive number of seconds");
-    }
-    return seconds(option, value);
-  }
-
-  /** The built-in jobs' classes: their clients all speak first. */
-  private static final java.util.Set<String> BUILT_IN_JOBS =
-      java.util.Set.of(
-          HelloHttpJob.class.getName(),
-          HelloKeepAliveJob.class.getName(),
-          EchoJob.class.getName(),
-          WaitJob.class.getName(),
-          CpuJob.class.getName());
-
-  /** --defer-accept for the built-in jobs, which are all client-speaks-first. */
-  static final int DEFAULT_DEFER_ACCEPT_SECONDS = 10;
-
-  /** --defer-accept as given, else on for a built-in job and off for a class of the user's. */
-  static Duration deferAccept(String job, Double seconds) {
-    if (seconds == null) {
-      return BUILT_IN_JOBS.contains(jobClassName(job))
-          ? Duration.ofSeconds(DEFAULT_DEFER_ACCEPT_SECONDS)
-          : Duration.ZERO;
-    }
-    if (seconds > 60) {
-      throw new IllegalArgumentException(
-          "--defer-accept ("
-              + seconds
-              + ") must be at most 60 seconds: a client silent for longer is --read-timeout's"
-              + " business, once it is accepted; 0 turns it off");
-    }
-    return secondsOrNone("--defer-accept", seconds);
-  }
-
-  static String jobClassName(String job) {
-    return switch (job) {
-      case "hello" -> HelloHttpJob.class.getName();
-      case "hello-ka" -> HelloKeepAliveJob.class.getName();
-      case "echo" -> EchoJob.class.getName();
-      case "wait" -> WaitJob.class.getName();
-      case "cpu" -> CpuJob.class.getName();
-      default -> job;
-    };
   }
 
   /** A host for a URL: an IPv6 literal in brackets. */

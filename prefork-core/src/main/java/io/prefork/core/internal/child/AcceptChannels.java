@@ -45,9 +45,6 @@ final class AcceptChannels {
   /** {@code IOUtil.newFD(int)}, or null. */
   private static final MethodHandle NEW_FD;
 
-  /** {@code SelChImpl.getFDVal()}, or null. */
-  private static final MethodHandle FD_VAL;
-
   /** Why the handles could not be had, or null. */
   private static final String UNREACHABLE;
 
@@ -56,7 +53,6 @@ final class AcceptChannels {
     MethodHandle newChannel = null;
     MethodHandle family = null;
     MethodHandle newFd = null;
-    MethodHandle fdVal = null;
     String unreachable = null;
     try {
       Class<?> impl = Class.forName("sun.nio.ch.ServerSocketChannelImpl");
@@ -88,13 +84,6 @@ final class AcceptChannels {
               Class.forName("sun.nio.ch.IOUtil"),
               "newFD",
               MethodType.methodType(FileDescriptor.class, int.class));
-      fdVal =
-          lookup
-              .findVirtual(
-                  Class.forName("sun.nio.ch.SelChImpl"),
-                  "getFDVal",
-                  MethodType.methodType(int.class))
-              .asType(MethodType.methodType(int.class, ServerSocketChannel.class));
     } catch (ReflectiveOperationException | RuntimeException e) {
       newChannel = null; // not opened to us, or changed in a later JDK: share the channel
       unreachable = e.toString();
@@ -104,7 +93,6 @@ final class AcceptChannels {
     NEW_CHANNEL = newChannel;
     FAMILY = family;
     NEW_FD = newFd;
-    FD_VAL = fdVal;
   }
 
   private final ServerSocketChannel inherited;
@@ -139,16 +127,15 @@ final class AcceptChannels {
     if (!(inherited.isOpen() && inherited.isBlocking())) {
       return shared("the listening channel is closed or non-blocking");
     }
+    int listening = ChannelFds.of(inherited);
+    if (listening < 0) {
+      return shared("the listening channel's descriptor is unknown");
+    }
     int dup;
     try {
-      int fd = (int) FD_VAL.invokeExact(inherited);
-      dup = Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, 0);
+      dup = Libc.fcntl(listening, Libc.F_DUPFD_CLOEXEC, 0);
     } catch (OsException e) {
       return shared(e.getMessage()); // out of descriptors: share, rather than not serve
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new AssertionError("getFDVal() declares no checked exception", e);
     }
     try {
       ProtocolFamily family = (ProtocolFamily) FAMILY.invokeExact(inherited);

@@ -53,9 +53,6 @@ public final class SocketFdStreams {
   /** {@code sun.nio.ch.SelChImpl.getFD()}, or null if this JDK does not let us have it. */
   private static final MethodHandle GET_FD = findGetFd();
 
-  /** {@code sun.nio.ch.SelChImpl.getFDVal()}: the descriptor's number, for {@code TCP_INFO}. */
-  private static final MethodHandle GET_FD_VAL = findGetFdVal();
-
   /** {@link #CLOSED}, {@link #VIA_CHANNEL}, and above them the calls in progress. */
   private final AtomicInteger state = new AtomicInteger();
 
@@ -99,31 +96,9 @@ public final class SocketFdStreams {
     } catch (Throwable e) {
       throw new AssertionError("getFD() declares no checked exception", e);
     }
-    return fd == null || !fd.valid() ? null : new SocketFdStreams(channel, fd, fdVal(channel));
-  }
-
-  private static int fdVal(SocketChannel channel) {
-    if (GET_FD_VAL == null) {
-      return -1;
-    }
-    try {
-      return (int) GET_FD_VAL.invokeExact(channel);
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new AssertionError("getFDVal() declares no checked exception", e);
-    }
-  }
-
-  private static MethodHandle findGetFdVal() {
-    try {
-      Class<?> selectable = Class.forName("sun.nio.ch.SelChImpl");
-      return MethodHandles.lookup()
-          .findVirtual(selectable, "getFDVal", MethodType.methodType(int.class))
-          .asType(MethodType.methodType(int.class, SocketChannel.class));
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return null;
-    }
+    return fd == null || !fd.valid()
+        ? null
+        : new SocketFdStreams(channel, fd, ChannelFds.of(channel));
   }
 
   /** Offset of {@code tcpi_bytes_acked} (u64) in Linux's {@code struct tcp_info}. */

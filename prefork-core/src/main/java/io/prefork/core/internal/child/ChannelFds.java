@@ -1,0 +1,47 @@
+package io.prefork.core.internal.child;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.channels.Channel;
+
+/**
+ * The descriptor number of a JDK socket channel ({@code sun.nio.ch.SelChImpl.getFDVal()}, reached
+ * through {@code --add-opens java.base/sun.nio.ch}, which the children are given).
+ */
+final class ChannelFds {
+  /** {@code getFDVal()} typed {@code (Channel)int}, or null if this JDK does not let us have it. */
+  private static final MethodHandle GET_FD_VAL = find();
+
+  private ChannelFds() {}
+
+  /**
+   * {@return the channel's descriptor number, or -1 if unknown (no access, or a channel of another
+   * SelectorProvider)}
+   */
+  static int of(Channel channel) {
+    if (GET_FD_VAL == null) {
+      return -1;
+    }
+    try {
+      return (int) GET_FD_VAL.invokeExact(channel);
+    } catch (ClassCastException e) {
+      return -1; // not one of the JDK's own channels
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new AssertionError("getFDVal() declares no checked exception", e);
+    }
+  }
+
+  private static MethodHandle find() {
+    try {
+      Class<?> selectable = Class.forName("sun.nio.ch.SelChImpl");
+      return MethodHandles.lookup()
+          .findVirtual(selectable, "getFDVal", MethodType.methodType(int.class))
+          .asType(MethodType.methodType(int.class, Channel.class));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+}
