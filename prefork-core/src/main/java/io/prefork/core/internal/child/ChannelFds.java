@@ -1,17 +1,23 @@
 package io.prefork.core.internal.child;
 
+import java.io.FileDescriptor;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.channels.Channel;
 
 /**
- * The descriptor number of a JDK socket channel ({@code sun.nio.ch.SelChImpl.getFDVal()}, reached
- * through {@code --add-opens java.base/sun.nio.ch}, which the children are given).
+ * The descriptor of a JDK socket channel ({@code sun.nio.ch.SelChImpl.getFD()} and {@code
+ * getFDVal()}, reached through {@code --add-opens java.base/sun.nio.ch}, which the children are
+ * given).
  */
 final class ChannelFds {
   /** {@code getFDVal()} typed {@code (Channel)int}, or null if this JDK does not let us have it. */
-  private static final MethodHandle GET_FD_VAL = find();
+  private static final MethodHandle GET_FD_VAL = find("getFDVal", MethodType.methodType(int.class));
+
+  /** {@code getFD()} typed {@code (Channel)FileDescriptor}, or null. */
+  private static final MethodHandle GET_FD =
+      find("getFD", MethodType.methodType(FileDescriptor.class));
 
   private ChannelFds() {}
 
@@ -34,14 +40,33 @@ final class ChannelFds {
     }
   }
 
-  private static MethodHandle find() {
+  /**
+   * {@return the channel's {@link FileDescriptor}, or null if unknown (no access, or a channel of
+   * another SelectorProvider)}
+   */
+  static FileDescriptor descriptor(Channel channel) {
+    if (GET_FD == null) {
+      return null;
+    }
+    try {
+      return (FileDescriptor) GET_FD.invokeExact(channel);
+    } catch (ClassCastException e) {
+      return null; // not one of the JDK's own channels
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new AssertionError("getFD() declares no checked exception", e);
+    }
+  }
+
+  private static MethodHandle find(String name, MethodType type) {
     try {
       Class<?> selectable = Class.forName("sun.nio.ch.SelChImpl");
       return MethodHandles.lookup()
-          .findVirtual(selectable, "getFDVal", MethodType.methodType(int.class))
-          .asType(MethodType.methodType(int.class, Channel.class));
+          .findVirtual(selectable, name, type)
+          .asType(type.insertParameterTypes(0, Channel.class));
     } catch (ReflectiveOperationException | RuntimeException e) {
-      return null;
+      return null; // not opened to us, or renamed in a later JDK
     }
   }
 }

@@ -8,9 +8,6 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.net.SocketException;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
@@ -50,9 +47,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class SocketFdStreams {
   static final int MOST_PER_CALL = 64 * 1024;
 
-  /** {@code sun.nio.ch.SelChImpl.getFD()}, or null if this JDK does not let us have it. */
-  private static final MethodHandle GET_FD = findGetFd();
-
   /** {@link #CLOSED}, {@link #VIA_CHANNEL}, and above them the calls in progress. */
   private final AtomicInteger state = new AtomicInteger();
 
@@ -83,19 +77,7 @@ public final class SocketFdStreams {
    * @return the streams, or null
    */
   static SocketFdStreams of(SocketChannel channel) {
-    if (GET_FD == null) {
-      return null;
-    }
-    FileDescriptor fd;
-    try {
-      fd = (FileDescriptor) GET_FD.invokeExact(channel);
-    } catch (ClassCastException e) {
-      return null; // a channel of another SelectorProvider
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new AssertionError("getFD() declares no checked exception", e);
-    }
+    FileDescriptor fd = ChannelFds.descriptor(channel);
     return fd == null || !fd.valid()
         ? null
         : new SocketFdStreams(channel, fd, ChannelFds.of(channel));
@@ -136,17 +118,6 @@ public final class SocketFdStreams {
       return -1;
     } finally {
       leave();
-    }
-  }
-
-  private static MethodHandle findGetFd() {
-    try {
-      Class<?> selectable = Class.forName("sun.nio.ch.SelChImpl");
-      return MethodHandles.lookup()
-          .findVirtual(selectable, "getFD", MethodType.methodType(FileDescriptor.class))
-          .asType(MethodType.methodType(FileDescriptor.class, SocketChannel.class));
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return null; // not exported to us, or renamed in a later JDK
     }
   }
 
